@@ -1,0 +1,37 @@
+"""sparseflow: sparse recovery by gradient descent on overparameterized least squares.
+
+Write x = u^L − v^L, start from u = v = α and run gradient descent on ½‖A(u^L − v^L) − y‖²:
+for small α (and better for larger L) the iterates converge to an approximately ℓ1-minimal
+solution of Ax = y (Chou, Maly, Rauhut, 2023).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .models import Model
+from .operators import MeasurementOperator, as_operator, dottest
+from .result import RecoveryResult, SparseflowWarning, StopReason
+from .solvers import METHODS, basis_pursuit, flow_limit, gradient_descent, min_norm, recover
+
+try:
+    __version__ = version("sparseflow")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "METHODS",
+    "MeasurementOperator",
+    "Model",
+    "RecoveryResult",
+    "SparseflowWarning",
+    "StopReason",
+    "__version__",
+    "as_operator",
+    "basis_pursuit",
+    "dottest",
+    "flow_limit",
+    "gradient_descent",
+    "min_norm",
+    "recover",
+]

@@ -1,0 +1,55 @@
+"""Solvers: each returns a :class:`~sparseflow.result.RecoveryResult`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validation import check_choice
+from ..result import RecoveryResult
+from .baselines import basis_pursuit, min_norm
+from .descent import gradient_descent
+from .limit import flow_limit
+
+__all__ = ["METHODS", "basis_pursuit", "flow_limit", "gradient_descent", "min_norm", "recover"]
+
+METHODS = {
+    "limit": flow_limit,
+    "descent": gradient_descent,
+    "basis-pursuit": basis_pursuit,
+    "min-norm": min_norm,
+}
+
+
+def recover(A: Any, y: Any, method: str = "limit", **options: Any) -> RecoveryResult:
+    """Recover a sparse x from y = A x with the named method.
+
+    Parameters
+    ----------
+    A : array_like, sparse matrix or LinearOperator, shape (m, N)
+    y : array_like, shape (m,) or (m, B)
+    method : {"limit", "descent", "basis-pursuit", "min-norm"}, default "limit"
+        ``"limit"``: :func:`flow_limit`; ``"descent"``: :func:`gradient_descent`;
+        ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`.
+    **options
+        Passed to the solver (e.g. ``depth``, ``alpha``).
+
+    Returns
+    -------
+    RecoveryResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sparseflow
+    >>> A = np.array([[1.0, 0.8, 0.0], [0.0, 0.8, 1.0]])
+    >>> sparseflow.recover(A, [0.5, 0.5], method="limit", depth=3, alpha=1e-3).x.round(4)
+    array([0.   , 0.625, 0.   ])
+    """
+    check_choice(method, "method", tuple(METHODS))
+    solver = METHODS[method]
+    try:
+        return solver(A, y, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise TypeError(f"method {method!r} got an unknown option: {exc}") from None
+        raise

@@ -1,0 +1,66 @@
+"""Shared plumbing of the solvers: input preparation and result assembly."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_measurements
+from ..operators import MeasurementOperator, as_operator
+from ..result import RecoveryResult, StopReason
+
+__all__ = ["Timer", "finish", "prepare"]
+
+
+def prepare(A: Any, y: Any) -> tuple[MeasurementOperator, np.ndarray]:
+    """Validate ``A`` and ``y``; return the operator and y as float64 (m,) or (m, B)."""
+    op = as_operator(A)
+    return op, check_measurements(y, op.shape[0])
+
+
+class Timer:
+    """Wall-clock stopwatch started at construction."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def residual_norm(op: MeasurementOperator, x: np.ndarray, y: np.ndarray) -> float | np.ndarray:
+    """‖Ax − y‖₂ per problem (a float for one problem, an array of B for a batch)."""
+    r = op.matvec(x) - y
+    if r.ndim == 1:
+        return float(np.linalg.norm(r))
+    return np.linalg.norm(r, axis=0)
+
+
+def combine(results: list[RecoveryResult], method: str, elapsed: float) -> RecoveryResult:
+    """Stack one-problem results into a batch result (the worst status wins)."""
+    worst = max(results, key=lambda r: int(r.status) if not r.converged else -1)
+    return RecoveryResult(
+        x=np.column_stack([r.x for r in results]),
+        converged=all(r.converged for r in results),
+        status=StopReason.CONVERGED if all(r.converged for r in results) else worst.status,
+        message=worst.message
+        if len(results) == 1
+        else f"{sum(r.converged for r in results)}/{len(results)} problems converged; "
+        f"worst: {worst.message}",
+        n_iter=max(r.n_iter for r in results),
+        time=elapsed,
+        method=method,
+        residual_norm=np.array([float(r.residual_norm) for r in results]),
+        info={
+            "status": [r.status for r in results],
+            "n_iter": [r.n_iter for r in results],
+            "per_problem": [r.info for r in results],
+        },
+    )
+
+
+def finish(**kwargs: Any) -> RecoveryResult:
+    """Build a :class:`RecoveryResult` (thin alias kept for symmetry across solvers)."""
+    return RecoveryResult(**kwargs)

@@ -1,0 +1,390 @@
+r"""Vanilla gradient descent on the factors of the overparameterized model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import (
+    as_float_array,
+    check_alpha,
+    check_choice,
+    check_depth,
+    check_positive,
+    check_positive_int,
+)
+from ..operators import MeasurementOperator
+from ..result import RecoveryResult, StopReason
+from ._common import Timer, prepare
+
+__all__ = ["auto_step", "gradient_descent"]
+
+# The loss may grow this much over its starting value before the run is declared divergent.
+_DIVERGENCE_FACTOR = 1e4
+# How often step="auto" halves its step and restarts after a divergence.
+_AUTO_RETRIES = 6
+
+
+def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
+    r"""A step size that keeps constant-step descent stable.
+
+    Uses :math:`\eta = 1 / (2 L^2 \|A\|_2^2 M^{2-2/L})`, half the stability bound
+    :math:`2/\lambda_{\max}` with :math:`\lambda_{\max} \le 2L^2\|A\|_2^2 M^{2-2/L}` for the
+    loss Hessian in (u, v), where M over-estimates max|x_i| as 2‖y‖₂ over the median column norm.
+    """
+    col = op.column_norms() if op.is_matrix else np.full(op.shape[1], op.norm() / 2)
+    positive = col[col > 0]
+    typical = float(np.median(positive)) if positive.size else 1.0
+    y_norm = float(np.max(np.linalg.norm(y, axis=0)))
+    big = max(2.0 * y_norm / typical, np.finfo(float).tiny)
+    norm = op.norm()
+    if norm == 0:
+        return 1.0
+    return 0.5 / (depth**2 * norm**2 * big ** (2.0 - 2.0 / depth))
+
+
+def gradient_descent(
+    A: Any,
+    y: Any,
+    depth: int = 2,
+    alpha: Any = 1e-3,
+    *,
+    step: float | str = "auto",
+    max_iter: int = 100_000,
+    tol: float = 1e-6,
+    nonnegative: bool = False,
+    parametrization: str = "shared",
+    init: Any = None,
+    noise_level: float | None = None,
+    discrepancy: float = 1.1,
+    callback: Callable[[int, np.ndarray], bool | None] | None = None,
+    history: bool = False,
+) -> RecoveryResult:
+    r"""Gradient descent on :math:`\tfrac12\|A(u^{\odot L} - v^{\odot L}) - y\|^2` from u = v = α.
+
+    Parameters
+    ----------
+    A : array_like, sparse matrix or LinearOperator, shape (m, N)
+        Measurement operator.
+    y : array_like, shape (m,) or (m, B)
+        Measurements. With B columns, B problems are solved together, one matrix–matrix product
+        per step; each problem stops on its own, so the result equals solving them one by one.
+    depth : int, default 2
+        Depth L ≥ 1.
+    alpha : float or array_like of shape (N,), default 1e-3
+        Initial scale of the factors.
+    step : float or "auto", default "auto"
+        Step size η. ``"auto"`` chooses a stable step from an operator-norm estimate and, should
+        the run still diverge, halves it and starts again.
+    max_iter : int, default 100000
+        Bound on the number of iterations.
+    tol : float, default 1e-6
+        Stop a problem when ‖Ax − y‖₂ ≤ tol · ‖y‖₂.
+    nonnegative : bool, default False
+        Use the non-negative model x = u^L.
+    parametrization : {"shared", "separate"}, default "shared"
+        ``"shared"`` uses one vector per sign raised to the power L. ``"separate"`` runs the literal
+        deep factorization x = w₁⊙…⊙w_L − w'₁⊙…⊙w'_L with one vector per factor. With identical
+        initialization the factors stay equal and the iterates equal the shared form's with step
+        η/L.
+    init : array_like, optional
+        Only for ``parametrization="separate"``: initial factors, shape (L,) or (L, N) (used for
+        both products) or (2, L) or (2, L, N) (positive and negative product). Default: all α.
+    noise_level : float, optional
+        Standard deviation σ of the noise in y. When given, a problem stops as soon as
+        ‖Ax − y‖₂ ≤ discrepancy · σ · √m (the discrepancy principle).
+    discrepancy : float, default 1.1
+        The factor τ of the discrepancy principle.
+    callback : callable, optional
+        Called as ``callback(k, x)`` after iteration k; returning True stops the run.
+    history : bool, default False
+        Record the loss of every problem at every iteration in ``result.history["loss"]``.
+
+    Returns
+    -------
+    RecoveryResult
+        ``info["step"]`` is the step used.
+
+    Notes
+    -----
+    With :math:`r = A^\top(Ax - y)` the updates are
+
+    .. math::
+
+        u \leftarrow u - \eta L u^{L-1} \odot r, \qquad v \leftarrow v + \eta L v^{L-1}\odot r.
+
+    As η → 0 the iterates follow the gradient flow, whose limit :func:`flow_limit` computes; a
+    finite step moves the limit by O(η). Constant-step descent is stable roughly for
+    η < 2 / (L² ‖A‖² max|x_i|^{2−2/L}).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sparseflow
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((40, 100)) / np.sqrt(40)
+    >>> x_true = np.zeros(100); x_true[[3, 50, 77]] = [1.0, -2.0, 0.5]
+    >>> res = sparseflow.gradient_descent(A, A @ x_true, depth=2, alpha=1e-3, tol=1e-3)
+    >>> res.converged, bool(np.linalg.norm(res.x - x_true) < 1e-2 * np.linalg.norm(x_true))
+    (True, True)
+    """
+    timer = Timer()
+    op, y_arr = prepare(A, y)
+    depth = check_depth(depth)
+    n = op.shape[1]
+    alpha_v = check_alpha(alpha, n)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    tol = check_positive(tol, "tol")
+    check_choice(parametrization, "parametrization", ("shared", "separate"))
+    if noise_level is not None:
+        noise_level = check_positive(noise_level, "noise_level")
+    discrepancy = check_positive(discrepancy, "discrepancy")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if init is not None and parametrization != "separate":
+        raise ValueError('init is only used with parametrization="separate"')
+    factors = _initial_factors(init, alpha_v, depth, n, nonnegative, parametrization)
+    auto = isinstance(step, str)
+    if auto:
+        check_choice(step, "step", ("auto",))
+        eta = auto_step(op, y_arr, depth)
+        if parametrization == "separate":
+            eta *= depth
+    else:
+        eta = check_positive(step, "step")
+
+    single = y_arr.ndim == 1
+    Y = y_arr[:, None] if single else y_arr
+    retries = 0
+    while True:
+        out = _run(
+            op,
+            Y,
+            depth,
+            factors,
+            eta,
+            max_iter,
+            tol,
+            nonnegative,
+            parametrization,
+            noise_level,
+            discrepancy,
+            callback,
+            history,
+            single,
+        )
+        if not (auto and out["diverged"].any() and retries < _AUTO_RETRIES):
+            break
+        retries += 1
+        eta *= 0.5
+    x, status, n_iter, res_norm = out["x"], out["status"], out["n_iter"], out["res_norm"]
+    converged = bool(np.all(status == StopReason.CONVERGED))
+    worst = StopReason(int(status.max()))
+    message = _message(worst, status, n_iter, max_iter, eta, res_norm, Y, noise_level, discrepancy)
+    info: dict[str, Any] = {"step": eta, "auto_step_halvings": retries}
+    if not single:
+        info["status"] = [StopReason(int(s)) for s in status]
+        info["n_iter"] = n_iter.tolist()
+    hist = None
+    if history:
+        loss = np.array(out["loss"])
+        hist = {"loss": loss[:, 0] if single else loss}
+    return RecoveryResult(
+        x=x[:, 0] if single else x,
+        converged=converged,
+        status=StopReason.CONVERGED if converged else worst,
+        message=message,
+        n_iter=int(n_iter.max()),
+        time=timer.elapsed(),
+        method="gradient_descent",
+        residual_norm=float(res_norm[0]) if single else res_norm,
+        history=hist,
+        info=info,
+    )
+
+
+def _initial_factors(
+    init: Any,
+    alpha: float | np.ndarray,
+    depth: int,
+    n: int,
+    nonnegative: bool,
+    parametrization: str,
+) -> np.ndarray:
+    """Initial factors, shape (signs, L_factors, N): signs = 1 (non-negative) or 2."""
+    signs = 1 if nonnegative else 2
+    base = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (n,))
+    if parametrization == "shared":
+        return np.broadcast_to(base, (signs, 1, n)).copy()
+    if init is None:
+        return np.broadcast_to(base, (signs, depth, n)).copy()
+    arr = as_float_array(init, "init", ndim=(1, 2, 3))
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim == 2 and arr.shape[0] == depth:
+        arr = np.broadcast_to(arr, (signs, depth, arr.shape[1]))
+    elif arr.ndim == 2 and arr.shape == (2, depth):
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[1] != depth or arr.shape[2] not in (1, n):
+        raise ValueError(
+            f"init must have shape (L,), (L, N), (2, L) or (2, L, N) with L={depth}, N={n}; got "
+            f"{np.shape(init)}"
+        )
+    if arr.shape[0] != signs:
+        arr = np.broadcast_to(arr[:1], (signs, depth, arr.shape[2])) if arr.shape[0] == 1 else arr
+        if arr.shape[0] != signs:
+            raise ValueError(
+                f"init for the non-negative model takes one product, got {arr.shape[0]}"
+            )
+    return np.broadcast_to(arr, (signs, depth, n)).copy()
+
+
+def _products(f: np.ndarray, depth: int, shared: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return (product of all factors, gradient weight ∂product/∂factor) per sign.
+
+    Shared: product u^L, weight L u^{L−1} (shape (signs, N, B)). Separate: product Π w_k, weights
+    Π_{j≠k} w_j (shape (signs, L, N, B)).
+    """
+    if shared:
+        u = f[:, 0]
+        if depth == 1:
+            return u, np.ones_like(u)
+        u_pow = u ** (depth - 1) if depth > 2 else u
+        return u_pow * u, depth * u_pow
+    # prefix/suffix products avoid dividing by factors that may be zero
+    prefix = np.ones_like(f)
+    suffix = np.ones_like(f)
+    for k in range(1, depth):
+        prefix[:, k] = prefix[:, k - 1] * f[:, k - 1]
+        suffix[:, depth - 1 - k] = suffix[:, depth - k] * f[:, depth - k]
+    return prefix[:, -1] * f[:, -1], prefix * suffix
+
+
+def _run(
+    op: MeasurementOperator,
+    Y: np.ndarray,
+    depth: int,
+    factors0: np.ndarray,
+    eta: float,
+    max_iter: int,
+    tol: float,
+    nonnegative: bool,
+    parametrization: str,
+    noise_level: float | None,
+    discrepancy: float,
+    callback: Callable[[int, np.ndarray], bool | None] | None,
+    history: bool,
+    single: bool,
+) -> dict[str, Any]:
+    m, B = Y.shape
+    shared = parametrization == "shared"
+    # f holds the factors of the still-active problems only: (signs, L_factors, N, B_active).
+    # The second sign enters with a minus. Finished problems are dropped, so no step indexes.
+    f = np.repeat(factors0[..., None], B, axis=-1)
+    sign = np.array([1.0, -1.0])[: f.shape[0]].reshape(-1, 1, 1, 1)
+    y_norm = np.linalg.norm(Y, axis=0)
+    target = tol * y_norm
+    if noise_level is not None:
+        target = np.maximum(target, discrepancy * noise_level * np.sqrt(m))
+    status = np.full(B, int(StopReason.MAX_ITER))
+    n_iter = np.full(B, max_iter)
+    active = np.arange(B)
+    Ya, target_a, limit_a = Y, target, _DIVERGENCE_FACTOR * np.maximum(0.5 * y_norm**2, 1e-300)
+    x_out = np.zeros((op.shape[1], B))
+    res_out = np.zeros(B)
+    losses: list[np.ndarray] = []
+    x_prev = np.zeros((op.shape[1], B))
+    k = 0
+    while True:
+        prod, weight = _products(f, depth, shared)
+        x = prod[0] - prod[1] if prod.shape[0] == 2 else prod[0]
+        resid = op.matvec(x) - Ya
+        rn = np.linalg.norm(resid, axis=0)
+        if history:
+            row = np.full(B, np.nan)
+            row[active] = 0.5 * rn**2
+            losses.append(row)
+        bad = ~np.isfinite(rn) | (0.5 * rn**2 > limit_a)
+        done = rn <= target_a
+        reason = np.full(active.size, int(StopReason.MAX_ITER))
+        reason[done] = StopReason.CONVERGED
+        reason[bad] = StopReason.DIVERGED
+        stop_now = done | bad
+        if k >= max_iter:
+            stop_now[:] = True
+        elif callback is not None and not stop_now.all():
+            x_full = x_out.copy()
+            x_full[:, active] = x
+            if callback(k, x_full[:, 0] if single else x_full):
+                reason[~stop_now] = StopReason.CALLBACK
+                stop_now[:] = True
+        if stop_now.any():
+            idx = active[stop_now]
+            # a divergent problem reports its last finite iterate, never NaN
+            x_out[:, idx] = np.where(bad[stop_now], x_prev[:, stop_now], x[:, stop_now])
+            res_out[idx] = np.where(bad[stop_now], np.nan, rn[stop_now])
+            status[idx] = reason[stop_now]
+            n_iter[idx] = k
+            keep = ~stop_now
+            active = active[keep]
+            if active.size == 0:
+                break
+            f, x, resid, weight = f[..., keep], x[:, keep], resid[:, keep], weight[..., keep]
+            Ya, target_a, limit_a = Ya[:, keep], target_a[keep], limit_a[keep]
+        x_prev = x
+        grad = op.rmatvec(resid)
+        if shared:
+            f[:, 0] -= eta * sign[:, 0] * weight * grad
+        else:
+            f -= eta * sign * weight * grad
+        k += 1
+    # recompute residuals of diverged problems from the reported iterate
+    nan = ~np.isfinite(res_out)
+    if nan.any():
+        res_out[nan] = np.linalg.norm(op.matvec(x_out[:, nan]) - Y[:, nan], axis=0)
+    return {
+        "x": x_out,
+        "status": status,
+        "n_iter": n_iter,
+        "res_norm": res_out,
+        "loss": losses,
+        "diverged": status == StopReason.DIVERGED,
+    }
+
+
+def _message(
+    worst: StopReason,
+    status: np.ndarray,
+    n_iter: np.ndarray,
+    max_iter: int,
+    eta: float,
+    res_norm: np.ndarray,
+    Y: np.ndarray,
+    noise_level: float | None,
+    discrepancy: float,
+) -> str:
+    rel = float(np.max(res_norm / np.maximum(np.linalg.norm(Y, axis=0), 1e-300)))
+    prefix = (
+        f"{int(np.sum(status == 0))}/{status.size} problems converged; " if status.size > 1 else ""
+    )
+    if worst == StopReason.CONVERGED:
+        rule = (
+            f"discrepancy principle ‖Ax−y‖ <= {discrepancy}·σ·√m"
+            if noise_level is not None
+            else "relative residual below tol"
+        )
+        return f"{prefix}converged ({rule}) after {int(n_iter.max())} iterations"
+    if worst == StopReason.DIVERGED:
+        return (
+            f"{prefix}diverged with step {eta:.3g}: the loss grew by more than "
+            f"{_DIVERGENCE_FACTOR:g}x or became non-finite; use a smaller step (the last finite "
+            "iterate is returned)"
+        )
+    if worst == StopReason.CALLBACK:
+        return f"{prefix}stopped by the callback"
+    return (
+        f"{prefix}reached max_iter={max_iter} with relative residual {rel:.2e}; small alpha and "
+        "deep models need many iterations (see flow_limit for the limit itself)"
+    )
