@@ -90,7 +90,7 @@ def recovery_trial(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     result = METHODS[method](A, y, **p)
     elapsed = time.perf_counter() - start
-    rel = float(np.linalg.norm(result.x - x_true) / max(np.linalg.norm(x_true), 1e-300))
+    rel = float(np.linalg.norm(result.x - x_true)) / max(float(np.linalg.norm(x_true)), 1e-300)
     return {
         "rel_error": rel,
         "success": int(rel <= threshold),
