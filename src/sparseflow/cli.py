@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .experiments.commands import add_plot, add_sweep
 from .io import InputFileError, load_array, save_array
 
 __all__ = ["build_parser", "main"]
@@ -149,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sparseflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add in (_add_recover, _add_demo, _add_methods):
+    for add in (_add_recover, _add_demo, _add_methods, add_sweep, add_plot):
         add(sub)
     return parser
 

@@ -234,8 +234,9 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def _describe_difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     keys = [
-        k for k in sorted(set(old) | set(new)) if k not in ("name", "description")
-        and old.get(k) != new.get(k)
+        k
+        for k in sorted(set(old) | set(new))
+        if k not in ("name", "description") and old.get(k) != new.get(k)
     ]
     if not keys:
         return "its manifest has another spec hash"

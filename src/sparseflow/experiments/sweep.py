@@ -211,7 +211,9 @@ def run_sweep(
     if workers is not None and workers < 0:
         raise ValueError(f"workers must be an integer >= 0, got {workers}")
     if scheduler is not None and not isinstance(scheduler, str):
-        raise TypeError(f"scheduler must be an address string like 'tcp://host:port', got {scheduler!r}")
+        raise TypeError(
+            f"scheduler must be an address string like 'tcp://host:port', got {scheduler!r}"
+        )
     if max_in_flight is not None and (not isinstance(max_in_flight, int) or max_in_flight < 1):
         raise ValueError(f"max_in_flight must be a positive integer, got {max_in_flight!r}")
 
@@ -223,14 +225,14 @@ def run_sweep(
     if skipped:
         echo(f"resuming: {skipped} of {spec.n_tasks} tasks already in {path}")
 
-    serial = workers == 0 or (
-        scheduler is None and client is None and not available("distributed")
-    )
+    serial = workers == 0 or (scheduler is None and client is None and not available("distributed"))
     if serial and workers is None:
         echo("dask is not installed: running serially (pip install 'sparseflow[dask]')")
     counter = _Counter()
-    backend = contextlib.nullcontext((None, None)) if serial else _dask_client(
-        workers, scheduler, client, echo
+    backend: contextlib.AbstractContextManager[tuple[Any, str | None]] = (
+        contextlib.nullcontext((None, None))
+        if serial
+        else _dask_client(workers, scheduler, client, echo)
     )
     try:
         with backend as (dask_client, dashboard):

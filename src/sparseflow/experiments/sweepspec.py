@@ -9,7 +9,7 @@ makes resuming and bit-identical results possible.
 Example spec::
 
     name = "recovery-n100"
-    trial = "recovery"          # a key of sparseflow.experiments.trials.TRIALS, or "module:function"
+    trial = "recovery"          # a key of trials.TRIALS, or "module:function"
     trials = 50                 # trials per grid point and solver configuration
     seed = 2024                 # base seed
     task_size = 25              # trials per task
@@ -313,7 +313,7 @@ def resolve_trial(name: str) -> TrialFunction:
             raise SpecError(f"trial {name!r} cannot be imported: {exc}") from None
         if not callable(func):
             raise SpecError(f"trial {name!r} is not callable")
-        return func  # type: ignore[no-any-return]
+        return func
     known = ", ".join(repr(k) for k in sorted(TRIALS))
     raise SpecError(f"trial must be one of {known} or 'module:function', got {name!r}")
 
@@ -338,9 +338,7 @@ def _check_value(value: Any, key: str) -> None:
         if isinstance(value, float) and value != value:
             raise SpecError(f"{key} must not be NaN")
         return
-    raise SpecError(
-        f"{key} must be a number, string or boolean (or a list of them), got {value!r}"
-    )
+    raise SpecError(f"{key} must be a number, string or boolean (or a list of them), got {value!r}")
 
 
 def _axis(value: Any, key: str) -> list[Any]:
@@ -356,7 +354,9 @@ def _axis(value: Any, key: str) -> list[Any]:
 
 def _check_name(name: str, key: str) -> None:
     if name in RESERVED_COLUMNS:
-        raise SpecError(f"{key}: {name!r} is reserved for the engine ({', '.join(RESERVED_COLUMNS)})")
+        raise SpecError(
+            f"{key}: {name!r} is reserved for the engine ({', '.join(RESERVED_COLUMNS)})"
+        )
 
 
 def _grid(value: Any) -> dict[str, list[Any]]:
