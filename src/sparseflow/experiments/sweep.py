@@ -300,15 +300,19 @@ def _silent(message: str) -> None:
     pass
 
 
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    if not available("threadpoolctl"):
-        yield
-        return
-    from threadpoolctl import threadpool_limits
+_CONTROLLER: Any = None
 
-    with threadpool_limits(limits=1):
-        yield
+
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    # Scanning the loaded BLAS libraries costs milliseconds: do it once per process.
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        if not available("threadpoolctl"):
+            return contextlib.nullcontext()
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
 
 
 def _store_task(results: ResultStore, task: Task, rows: list[dict[str, Any]]) -> None:
