@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -397,7 +399,7 @@ def _dask_client(
         return
     n_workers = workers if workers is not None else max(os.cpu_count() or 1, 1)
     one_thread = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _workers_ignore_sigint():
         # "Port 8787 is already in use": distributed then picks a free port, which we print.
         warnings.filterwarnings("ignore", message="Port .* is already in use")
         cluster = distributed.LocalCluster(
@@ -417,6 +419,21 @@ def _dask_client(
             where += " (its plots need: pip install bokeh)"
         echo(f"local Dask cluster: {n_workers} worker processes on 127.0.0.1, {where}")
         yield local, dashboard
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    # Ctrl-C reaches the whole process group. Worker processes inherit an ignored SIGINT (it
+    # survives exec), so only this process reacts: it stops submitting, keeps what is stored and
+    # shuts the cluster down, instead of every worker printing a KeyboardInterrupt traceback.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _dashboard(client: Any) -> str | None:
