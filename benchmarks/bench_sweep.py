@@ -33,12 +33,43 @@ def null_trial(params: Any, seed: int) -> dict[str, Any]:
     return {"value": float(seed % 1000)}
 
 
-def timed_sweep(spec: dict[str, Any], store: Path, workers: int) -> tuple[float, Any]:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the workers, once joined)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def cluster_cpu(workers: int) -> float:
+    """CPU seconds to start and stop a local cluster with no work: subtracted from each run."""
+    if workers == 0:
+        return 0.0
+    import distributed
+
+    before = cpu_seconds()
+    with (
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        client.run(lambda: None)
+    return cpu_seconds() - before
+
+
+def timed_sweep(spec: dict[str, Any], store: Path, workers: int) -> tuple[float, float, Any]:
+    """Wall seconds, CPU seconds (start-up excluded) and the report of one sweep."""
     from sparseflow.experiments.sweep import run_sweep
 
+    idle = cluster_cpu(workers)
+    before = cpu_seconds()
     start = time.perf_counter()
     report = run_sweep(spec, store, workers=workers, progress=False)
-    return time.perf_counter() - start, report
+    wall = time.perf_counter() - start
+    return wall, cpu_seconds() - before - idle, report
 
 
 def main() -> None:
@@ -64,18 +95,20 @@ def main() -> None:
     }
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # workers import bench_sweep
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+    # Wall-clock figures need an idle machine; CPU figures hold on a shared one.
     with tempfile.TemporaryDirectory() as tmp:
         frames = {}
         results = {}
+        cpu = {}
         for workers in [0, *args.workers]:
-            wall, report = timed_sweep(spec, Path(tmp) / f"rec-{workers}", workers)
+            wall, cpu[workers], report = timed_sweep(spec, Path(tmp) / f"rec-{workers}", workers)
             results[workers] = report
             frames[workers] = load_results(report.store).drop(columns=list(TIMING_COLUMNS))
             label = "serial" if workers == 0 else f"{workers} worker(s)"
             print(
                 f"recovery  {label:<12} {report.trials_run} trials, {report.tasks_run} tasks: "
                 f"{report.elapsed:7.2f} s running ({wall:.2f} s with start-up), "
-                f"{report.trials_per_second:8.1f} trials/s"
+                f"{report.trials_per_second:8.1f} trials/s; CPU {cpu[workers]:.2f} s"
             )
         base = results[args.workers[0]]
         for workers in args.workers[1:]:
@@ -83,14 +116,21 @@ def main() -> None:
             print(f"speed-up  {workers} vs {args.workers[0]} worker(s): {ratio:.2f}x")
         if 1 in results:
             per_task = (results[1].elapsed - results[0].elapsed) / results[1].tasks_run
-            print(f"overhead  (1 worker − serial) / tasks: {1e3 * per_task:.2f} ms per task")
+            print(f"overhead  wall (1 worker − serial) / tasks: {1e3 * per_task:.2f} ms per task")
+        for workers in args.workers:
+            per_task = (cpu[workers] - cpu[0]) / results[workers].tasks_run
+            print(
+                f"overhead  CPU ({workers} worker(s) − serial) / tasks: "
+                f"{1e3 * per_task:.2f} ms per task (all processes, start-up excluded)"
+            )
         same = all(frames[w].equals(frames[0]) for w in frames)
         print(f"identical results across runs (timing aside): {same}")
         for workers in args.workers:
-            wall, report = timed_sweep(null, Path(tmp) / f"null-{workers}", workers)
+            wall, used, report = timed_sweep(null, Path(tmp) / f"null-{workers}", workers)
             print(
                 f"null      {workers} worker(s): {report.tasks_run} one-trial tasks in "
-                f"{report.elapsed:.2f} s: {1e3 * report.elapsed / report.tasks_run:.2f} ms per task"
+                f"{report.elapsed:.2f} s: {1e3 * report.elapsed / report.tasks_run:.2f} ms wall, "
+                f"{1e3 * used / report.tasks_run:.2f} ms CPU per task"
             )
 
 

@@ -139,6 +139,21 @@ def test_resume_computes_only_missing_tasks(serial_small, tmp_path):
     assert again.tasks_run == 0 and again.complete
 
 
+def test_without_dask_it_runs_serially_and_says_so(serial_small, tmp_path, monkeypatch):
+    import sparseflow.experiments.sweep as engine
+
+    monkeypatch.setattr(engine, "available", lambda name: name != "distributed")
+    messages: list[str] = []
+    report = run_sweep(SMALL, tmp_path / "s", progress=False, echo=messages.append)
+    assert report.workers == 0 and report.complete
+    assert any("dask is not installed" in m for m in messages)
+    assert_same_results(load_results(tmp_path / "s"), serial_small)
+    # A finished sweep resumed starts no cluster at all.
+    monkeypatch.undo()
+    again = run_sweep(SMALL, tmp_path / "s", workers=2, resume=True, progress=False)
+    assert again.tasks_run == 0 and again.workers == 0
+
+
 def test_failing_task_keeps_stored_results(tmp_path, monkeypatch):
     calls = {"n": 0}
 

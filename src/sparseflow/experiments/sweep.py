@@ -227,9 +227,11 @@ def run_sweep(
     if skipped:
         echo(f"resuming: {skipped} of {spec.n_tasks} tasks already in {path}")
 
-    serial = workers == 0 or (scheduler is None and client is None and not available("distributed"))
-    if serial and workers is None:
+    no_dask = scheduler is None and client is None and not available("distributed")
+    if no_dask and workers != 0 and pending:
         echo("dask is not installed: running serially (pip install 'sparseflow[dask]')")
+    # Nothing left to run: no cluster to start.
+    serial = workers == 0 or no_dask or not pending
     counter = _Counter()
     backend: contextlib.AbstractContextManager[tuple[Any, str | None]] = (
         contextlib.nullcontext((None, None))
