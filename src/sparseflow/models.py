@@ -254,8 +254,8 @@ class Model:
 
         Notes
         -----
-        Near the barrier :math:`1 - |s| pprox (lpha^L/|z|)^{(L-2)/L}` is far below the
-        resolution of s itself once :math:`lpha^{L-2} \lesssim 10^{-8}`; solvers that need
+        Near the barrier :math:`1 - |s| \approx (\alpha^L/|z|)^{(L-2)/L}` is far below the
+        resolution of s itself once :math:`\alpha^{L-2} \lesssim 10^{-8}`; solvers that need
         the limit there work with z and this gap instead of with the dual variable w
         (THEORY §5). The slope is evaluated in log-space, so it underflows to 0 rather than
         overflowing anywhere.

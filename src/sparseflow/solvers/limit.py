@@ -14,6 +14,7 @@ from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, combine, prepare, residual_norm
+from ._feasibility import infeasibility
 
 __all__ = ["flow_limit"]
 
@@ -123,6 +124,10 @@ def _solve_one(
             refined = True
             mu, x, status, extra, message = out
             n_iter += extra
+    if status is not StopReason.CONVERGED:
+        reason = infeasibility(op, y, nonnegative, tol)
+        if reason is not None:
+            status, message = StopReason.INFEASIBLE, reason + "; the last iterate is returned"
     res = residual_norm(op, x, y)
     converged = status is StopReason.CONVERGED
     if converged:
@@ -282,7 +287,7 @@ def _refine(
     r"""Solve the limit's optimality conditions with the near-barrier coordinates in the primal.
 
     For i in the primal set S the unknown is :math:`z_i` itself and the condition
-    :math:`klpha_i^{L-2}(A^\top\mu)_i = s(z_i)` is imposed with the gap :math:`1-|s(z_i)|`
+    :math:`k\alpha_i^{L-2}(A^\top\mu)_i = s(z_i)` is imposed with the gap :math:`1-|s(z_i)|`
     computed from z to full relative precision (:meth:`Model.primal_dual`); the other
     coordinates stay :math:`z_i = h((A^\top\mu)_i)`. Together with :math:`Az = y` this is a
     square system in (μ, z_S), solved by Newton's method on the residual norm. Its Jacobian stays
@@ -371,8 +376,15 @@ def _mixed_newton(
         f1q[rank:] = tail * max(0.0, 1.0 - noise / tail_norm) if tail_norm > 0 else tail
         merit = float(f1q @ f1q) / max(y_norm, 1e-300) ** 2 + float(f2 @ f2)
         return {
-            "w_C": w_C, "x_C": x_C, "slope": slope_S, "f1": f1, "f1q": f1q, "f2": f2,
-            "floor": floor, "merit": merit, "noise": noise,
+            "w_C": w_C,
+            "x_C": x_C,
+            "slope": slope_S,
+            "f1": f1,
+            "f1q": f1q,
+            "f2": f2,
+            "floor": floor,
+            "merit": merit,
+            "noise": noise,
         }
 
     # In the basis of a QR factorization of A_S, the μ-directions that z_S balances (range A_S)
