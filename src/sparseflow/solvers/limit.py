@@ -117,9 +117,9 @@ def _solve_one(
     if not (can_refine and float(np.max(alpha)) ** (depth - 2) < _UNRESOLVABLE):
         mu, x, status, n_iter, message = _newton(op, y, model, mu, abs_tol, max_iter)
     refined = False
-    if status is not StopReason.CONVERGED and can_refine:
+    if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
         # The dual cannot be resolved near the barrier: refine in mixed primal–dual variables.
-        out = _refine(op, y, model, mu, x, abs_tol, max(max_iter - n_iter, 50))
+        out = _refine(op, y, model, mu, x, abs_tol, max_iter - n_iter)
         if out is not None:
             refined = True
             mu, x, status, extra, message = out
