@@ -141,6 +141,9 @@ def _write_files(tmp: Path) -> dict[str, Path]:
     np.save(tmp / "A.npy", A_OK)
     np.save(tmp / "y.npy", Y_OK)
     files["A"], files["y"] = tmp / "A.npy", tmp / "y.npy"
+    np.save(tmp / "AT.npy", A_OK.T)
+    np.save(tmp / "y12.npy", np.ones(12))
+    files["AT"], files["y12"] = tmp / "AT.npy", tmp / "y12.npy"
     np.save(tmp / "y_short.npy", Y_OK[:5])
     files["y_short"] = tmp / "y_short.npy"
     pickled = tmp / "pickled.npy"
@@ -239,13 +242,11 @@ CLI_CASES: list[tuple[str, Callable[[dict[str, Path], Path], list[str]], str]] =
     ("empty csv", lambda f, t: ["-A", str(f["empty_csv"]), "-y", str(f["y"])], "is empty"),
     ("y wrong length", lambda f, t: ["-A", str(f["A"]), "-y", str(f["y_short"])], "y must have"),
     (
-        "m > N (transposed)",
-        lambda f, t: (
-            ["-A", str(f["A"]), "-y", str(f["y"]), "--method", "limit", "--depth", "3"]
-            + ["--alpha", "-1"]
-        ),
+        "alpha negative",
+        lambda f, t: ["-A", str(f["A"]), "-y", str(f["y"]), "--alpha", "-1"],
         "alpha",
     ),
+    ("m > N (transposed)", lambda f, t: ["-A", str(f["AT"]), "-y", str(f["y12"])], "m <= N"),
     (
         "unknown method",
         lambda f, t: ["-A", str(f["A"]), "-y", str(f["y"]), "--method", "magic"],
