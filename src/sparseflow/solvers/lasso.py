@@ -160,7 +160,9 @@ def _fista(
         v = z - step * gz
         x_new = np.sign(v) * np.maximum(np.abs(v) - step * lam, 0.0)
         f_new = objective(x_new)
-        if f_new > f_old + 4 * np.finfo(float).eps * abs(f_old):  # adaptive restart: drop the momentum
+        if f_new > f_old + 4 * np.finfo(float).eps * abs(
+            f_old
+        ):  # adaptive restart: drop the momentum
             t, z = 1.0, x.copy()
             continue
         t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))

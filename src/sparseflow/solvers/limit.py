@@ -19,6 +19,8 @@ from ._feasibility import infeasibility
 __all__ = ["flow_limit"]
 
 _ARMIJO = 1e-4
+# Largest change of the exponent 4w of the depth-2 link in one Newton step.
+_EXP_STEP = 30.0
 # Newton steps without halving the residual after which the solve is declared stalled.
 _STALL_WINDOW = 30
 
@@ -114,7 +116,7 @@ def _solve_one(
     can_refine = depth >= 3 and op.is_matrix and y_norm > 0
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
     status, n_iter, message = StopReason.MAX_ITER, 0, ""
-    if not (can_refine and float(np.max(alpha)) ** (depth - 2) < _UNRESOLVABLE):
+    if not (can_refine and _barrier_closeness(op, y, alpha, depth) < _UNRESOLVABLE):
         mu, x, status, n_iter, message = _newton(op, y, model, mu, abs_tol, max_iter)
     refined = False
     if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
@@ -177,7 +179,14 @@ def _newton_direction(op: MeasurementOperator, d: np.ndarray, r: np.ndarray) -> 
 
 
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
-    """Largest t with w + t·dw strictly inside the barrier (L ≥ 3); ∞ otherwise."""
+    """Largest t with w + t·dw strictly inside the barrier (L ≥ 3).
+
+    For L = 2 there is no barrier, but h grows like e^{4|w|}: a step may change the exponent by at
+    most _EXP_STEP, so that a far-off first Newton step (h'(0) = 8α² is tiny) cannot overflow.
+    """
+    if model.depth == 2:
+        top = float(np.max(np.abs(dw), initial=0.0))
+        return _EXP_STEP / (4 * top) if top > 0 else np.inf
     if model.depth < 3:
         return np.inf
     s, _ = model._scaled(w)
@@ -269,9 +278,10 @@ def _newton(
 # --- refinement in mixed primal–dual variables ---------------------------------------------------
 # Coordinates whose scaled dual |s| is this close to the barrier are solved for in the primal.
 _PRIMAL_GAP = 1e-2
-# The continuation start solves the dual at an α with α^{L−2} this large, where it is resolvable.
+# The continuation start solves the dual at an α whose barrier gap (see _barrier_closeness) is this
+# large, where float64 resolves it.
 _RESOLVABLE = 1e-6
-# Below this α^{L−2} the plain dual Newton is known to stall; go straight to the refinement.
+# Below this barrier gap the plain dual Newton is known to stall; go straight to the refinement.
 _UNRESOLVABLE = 1e-9
 
 
@@ -298,10 +308,10 @@ def _refine(
     L = model.depth
     A = op.toarray()
     alpha = model.alpha
-    top = float(np.max(alpha))
+    closeness = _barrier_closeness(op, y, alpha, L)
     used = 0
-    if top ** (L - 2) < _RESOLVABLE:
-        factor = (_RESOLVABLE / top ** (L - 2)) ** (1.0 / (L - 2))
+    if closeness < _RESOLVABLE:
+        factor = (_RESOLVABLE / closeness) ** (1.0 / (L - 2))
         start_model = Model(L, alpha * factor, model.nonnegative)
         mu0, x0, _, used, _ = _newton(op, y, start_model, np.zeros(op.shape[0]), abs_tol, budget)
         # The scaled dual k α^{L-2} Aᵀμ converges as α → 0; keep it, rescale μ.
@@ -322,6 +332,22 @@ def _refine(
             break
         primal = primal | near
     return best
+
+
+def _barrier_closeness(
+    op: MeasurementOperator, y: np.ndarray, alpha: float | np.ndarray, depth: int
+) -> float:
+    r"""Typical gap 1 − |s| on the support: :math:`(\alpha^L / X)^{(L-2)/L}` for signals of size X.
+
+    X = ‖y‖₂ over the median column norm estimates the size of the large entries, so the test
+    is invariant to scaling A or y.
+    """
+    col = op.column_norms()
+    positive = col[col > 0]
+    typical = float(np.median(positive)) if positive.size else 1.0
+    size = max(float(np.linalg.norm(y)) / typical, np.finfo(float).tiny)
+    top = float(np.max(alpha))
+    return float(np.exp((depth - 2) / depth * (depth * np.log(top) - np.log(size))))
 
 
 def _submodel(model: Model, mask: np.ndarray) -> Model:
