@@ -34,7 +34,8 @@ def lasso_lambda(A: Any, y: Any, noise_level: float | None = None) -> float:
 
     which exceeds :math:`\|A^\top e\|_\infty` with high probability, so no pure-noise coordinate
     enters the support. Without σ: :math:`\lambda = 10^{-3}\|A^\top y\|_\infty` (x = 0 is the
-    solution for every λ ≥ ‖Aᵀy‖∞); for a 2-D y the largest value over the columns is used.
+    solution for every λ ≥ ‖Aᵀy‖∞); for a 2-D y the largest value over the columns is
+    returned (:func:`lasso` itself computes λ column by column).
 
     Examples
     --------
@@ -70,8 +71,8 @@ def lasso(
     y : array_like, shape (m,) or (m, B)
         Columns are solved one after another.
     lam : float or "auto", default "auto"
-        The penalty λ > 0; ``"auto"`` uses :func:`lasso_lambda` (the universal rule
-        σ√(2 log N)·max‖a_j‖ when ``noise_level`` is given).
+        The penalty λ > 0; ``"auto"`` uses :func:`lasso_lambda` for each column of y (the
+        universal rule σ√(2 log N)·max‖a_j‖ when ``noise_level`` is given).
     noise_level : float, optional
         Noise standard deviation σ, used by ``lam="auto"``.
     tol : float, default 1e-6
@@ -108,18 +109,26 @@ def lasso(
     op, y_arr = prepare(A, y)
     tol = check_positive(tol, "tol")
     max_iter = check_positive_int(max_iter, "max_iter")
-    if isinstance(lam, str):
+    auto = isinstance(lam, str)
+    lam_value = 0.0
+    if auto:
         if lam != "auto":
             raise ValueError(f"lam must be a positive number or 'auto', got {lam!r}")
-        lam_value = lasso_lambda(op, y_arr, noise_level)
     else:
         lam_value = check_positive(lam, "lam")
-        if noise_level is not None:
-            check_positive(noise_level, "noise_level")
+    if noise_level is not None:
+        noise_level = check_positive(noise_level, "noise_level")
+
+    def penalty(column: np.ndarray) -> float:
+        return lasso_lambda(op, column, noise_level) if auto else lam_value
+
     if y_arr.ndim == 2:
-        results = [_fista(op, y_arr[:, j], lam_value, tol, max_iter) for j in range(y_arr.shape[1])]
+        results = [
+            _fista(op, y_arr[:, j], penalty(y_arr[:, j]), tol, max_iter)
+            for j in range(y_arr.shape[1])
+        ]
         return combine(results, "lasso", timer.elapsed())
-    result = _fista(op, y_arr, lam_value, tol, max_iter)
+    result = _fista(op, y_arr, penalty(y_arr), tol, max_iter)
     result.time = timer.elapsed()
     return result
 
