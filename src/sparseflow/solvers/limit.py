@@ -416,9 +416,13 @@ def _mixed_newton(
     # In the basis of a QR factorization of A_S, the μ-directions that z_S balances (range A_S)
     # and those only the dual coordinates determine (its complement) separate; their scales
     # differ by about α^L, which a diagonal scaling of this basis can then absorb.
-    Q = np.linalg.qr(A_S, mode="complete")[0] if np.any(primal) else np.eye(m)
+    rank = 0
+    Q = np.eye(m)
+    if np.any(primal):
+        Q, R_S, _ = sla.qr(A_S, mode="full", pivoting=True)
+        diag = np.abs(np.diag(R_S))
+        rank = int(np.count_nonzero(diag > 1e-12 * diag.max())) if diag.size else 0
     QA_S, QA_C = Q.T @ A_S, Q.T @ A_C
-    rank = min(int(np.count_nonzero(primal)), m)
     c_ref = float(np.max(c))
     z_S = x[primal].copy()
     cur = evaluate(mu, z_S)
@@ -492,12 +496,18 @@ def _equilibrated_solve(J: np.ndarray, b: np.ndarray) -> np.ndarray | None:
             return None
         C = 1.0 / col
     M = (J * R[:, None]) * C
+    rhs = b * R
+    v = None
     try:
         with warnings.catch_warnings():
             # ill-conditioning is expected here and judged by the residual afterwards
             warnings.simplefilter("ignore", sla.LinAlgWarning)
-            v = sla.solve(M, b * R, check_finite=False)
+            v = sla.solve(M, rhs, check_finite=False)
     except (np.linalg.LinAlgError, sla.LinAlgError):
-        return None
+        pass
+    if v is None or np.linalg.norm(M @ v - rhs) > 1e-8 * np.linalg.norm(rhs):
+        # Singular, e.g. duplicate columns both solved for in the primal: the minimum-norm
+        # step treats the copies alike.
+        v = np.linalg.lstsq(M, rhs, rcond=1e-13)[0]
     v = v * C
     return v if np.all(np.isfinite(v)) else None
