@@ -30,7 +30,7 @@ def test_descent_stops_by_the_discrepancy_principle(noisy) -> None:
     # it stopped at the first iterate below the target, not after fitting the noise
     previous = sparseflow.gradient_descent(A, y, depth=2, alpha=1e-3, max_iter=res.n_iter - 1)
     assert np.linalg.norm(A @ previous.x - y) > target
-    # measured: relative error 0.158 (the interpolating limit: 0.127, lasso 0.169, OMP 0.042)
+    # measured: relative error 0.158 (interpolating limit 0.126, lasso 0.169, OMP 0.042, IHT 0.105)
     assert np.linalg.norm(res.x - x_true) <= 0.25 * np.linalg.norm(x_true)
 
 
