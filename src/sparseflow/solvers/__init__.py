@@ -8,13 +8,23 @@ from .._validation import check_choice
 from ..result import RecoveryResult
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
+from .flow import gradient_flow
 from .limit import flow_limit
 
-__all__ = ["METHODS", "basis_pursuit", "flow_limit", "gradient_descent", "min_norm", "recover"]
+__all__ = [
+    "METHODS",
+    "basis_pursuit",
+    "flow_limit",
+    "gradient_descent",
+    "gradient_flow",
+    "min_norm",
+    "recover",
+]
 
 METHODS = {
     "limit": flow_limit,
     "descent": gradient_descent,
+    "flow": gradient_flow,
     "basis-pursuit": basis_pursuit,
     "min-norm": min_norm,
 }
@@ -27,8 +37,9 @@ def recover(A: Any, y: Any, method: str = "limit", **options: Any) -> RecoveryRe
     ----------
     A : array_like, sparse matrix or LinearOperator, shape (m, N)
     y : array_like, shape (m,) or (m, B)
-    method : {"limit", "descent", "basis-pursuit", "min-norm"}, default "limit"
+    method : {"limit", "descent", "flow", "basis-pursuit", "min-norm"}, default "limit"
         ``"limit"``: :func:`flow_limit`; ``"descent"``: :func:`gradient_descent`;
+        ``"flow"``: :func:`gradient_flow`;
         ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`.
     **options
         Passed to the solver (e.g. ``depth``, ``alpha``).
