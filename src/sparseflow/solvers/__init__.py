@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._validation import check_choice
@@ -21,7 +22,7 @@ __all__ = [
     "recover",
 ]
 
-METHODS = {
+METHODS: dict[str, Callable[..., RecoveryResult]] = {
     "limit": flow_limit,
     "descent": gradient_descent,
     "flow": gradient_flow,
