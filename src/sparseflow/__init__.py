@@ -18,7 +18,10 @@ from .solvers import (
     flow_limit,
     gradient_descent,
     gradient_flow,
+    iht,
+    lasso,
     min_norm,
+    omp,
     recover,
 )
 
@@ -41,6 +44,9 @@ __all__ = [
     "flow_limit",
     "gradient_descent",
     "gradient_flow",
+    "iht",
+    "lasso",
     "min_norm",
+    "omp",
     "recover",
 ]

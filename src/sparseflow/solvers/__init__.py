@@ -10,6 +10,8 @@ from ..result import RecoveryResult
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
 from .flow import gradient_flow
+from .greedy import iht, omp
+from .lasso import lasso
 from .limit import flow_limit
 
 __all__ = [
@@ -18,7 +20,10 @@ __all__ = [
     "flow_limit",
     "gradient_descent",
     "gradient_flow",
+    "iht",
+    "lasso",
     "min_norm",
+    "omp",
     "recover",
 ]
 
@@ -28,6 +33,9 @@ METHODS: dict[str, Callable[..., RecoveryResult]] = {
     "flow": gradient_flow,
     "basis-pursuit": basis_pursuit,
     "min-norm": min_norm,
+    "omp": omp,
+    "iht": iht,
+    "lasso": lasso,
 }
 
 
@@ -38,10 +46,11 @@ def recover(A: Any, y: Any, method: str = "limit", **options: Any) -> RecoveryRe
     ----------
     A : array_like, sparse matrix or LinearOperator, shape (m, N)
     y : array_like, shape (m,) or (m, B)
-    method : {"limit", "descent", "flow", "basis-pursuit", "min-norm"}, default "limit"
+    method : {"limit", "descent", "flow", "basis-pursuit", "min-norm", "omp", "iht", "lasso"}
         ``"limit"``: :func:`flow_limit`; ``"descent"``: :func:`gradient_descent`;
         ``"flow"``: :func:`gradient_flow`;
-        ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`.
+        ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`;
+        ``"omp"``/``"iht"``: :func:`omp`/:func:`iht` (greedy); ``"lasso"``: :func:`lasso`.
     **options
         Passed to the solver (e.g. ``depth``, ``alpha``).
 
