@@ -104,11 +104,19 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", "-o", metavar="FILE", default=None, help="image file (default STORE/<kind>.png)"
     )
+    p.add_argument(
+        "--solver",
+        action="append",
+        metavar="NAME",
+        default=None,
+        help="only the trials of this solver table (repeatable); e.g. one solver for --kind phase",
+    )
     p.set_defaults(handler=_cmd_plot)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from .store import load_results
+    from .tables import BASIS_PURSUIT, with_l1_gap
 
     out = Path(args.out) if args.out else Path(args.store) / f"{args.kind}.png"
     if out.is_dir():
@@ -123,6 +131,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if frame.empty:
         raise ValueError(f"store {args.store!r} holds no results yet")
+    if args.solver:
+        known = sorted(frame["solver"].dropna().unique()) if "solver" in frame.columns else []
+        unknown = [name for name in args.solver if name not in known]
+        if unknown:
+            raise ValueError(f"--solver {unknown[0]!r} is not in the store; it has {known}")
+        if args.kind == "gap":
+            args.solver.extend(frame.loc[frame["method"] == BASIS_PURSUIT, "solver"].unique())
+        frame = frame[frame["solver"].isin(args.solver)]
+    if args.kind == "gap":
+        frame = with_l1_gap(frame)
     drawn = getattr(figures, f"plot_{args.kind}")(frame)
     figure = drawn if hasattr(drawn, "savefig") else drawn.figure
     figure.savefig(out, dpi=150, bbox_inches="tight")
