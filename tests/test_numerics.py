@@ -198,3 +198,13 @@ def test_batched_stagnation_is_per_problem() -> None:
     Y = np.column_stack([y, np.zeros_like(y)])
     res = sparseflow.gradient_descent(A, Y, depth=10, alpha=1e-8, max_iter=5000)
     assert res.info["status"] == [StopReason.STAGNATED, StopReason.CONVERGED]
+
+
+def test_matrix_free_operator_reaches_the_l1_limit() -> None:
+    from scipy.sparse.linalg import aslinearoperator
+
+    A, _, y = gaussian_instance(100, 40, 4, seed=2)
+    bp = bp_reference(A, y)
+    res = sparseflow.flow_limit(aslinearoperator(A), y, depth=4, alpha=1e-8)
+    assert res.converged
+    assert np.linalg.norm(res.x - bp) <= 1e-8 * np.linalg.norm(bp)

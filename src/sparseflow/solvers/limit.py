@@ -113,7 +113,8 @@ def _solve_one(
     y_norm = float(np.linalg.norm(y))
     model = Model(depth, alpha, nonnegative)
     abs_tol = tol * max(y_norm, np.finfo(float).tiny)
-    can_refine = depth >= 3 and op.is_matrix and y_norm > 0
+    small_enough = op.is_matrix or op.shape[0] * op.shape[1] <= _MATERIALIZE
+    can_refine = depth >= 3 and small_enough and y_norm > 0
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
     status, n_iter, message = StopReason.MAX_ITER, 0, ""
     if not (can_refine and _barrier_closeness(op, y, alpha, depth) < _UNRESOLVABLE):
@@ -281,6 +282,8 @@ _PRIMAL_GAP = 1e-2
 # The continuation start solves the dual at an α whose barrier gap (see _barrier_closeness) is this
 # large, where float64 resolves it.
 _RESOLVABLE = 1e-6
+# Matrix-free operators up to this many entries are materialized for the refinement.
+_MATERIALIZE = 4_000_000
 # Below this barrier gap the plain dual Newton is known to stall; go straight to the refinement.
 _UNRESOLVABLE = 1e-9
 
