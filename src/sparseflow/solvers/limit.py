@@ -296,8 +296,8 @@ _PRIMAL_GAP = 1e-2
 _RESOLVABLE = 1e-6
 # Matrix-free operators up to this many entries are materialized for the refinement.
 _MATERIALIZE = 4_000_000
-# Below this barrier gap the plain dual Newton is known to stall; go straight to the refinement.
-_UNRESOLVABLE = 1e-9
+# Below this barrier gap the plain dual Newton stalls or crawls: go straight to the refinement.
+_UNRESOLVABLE = 1e-6
 
 
 def _refine(
