@@ -136,9 +136,15 @@ def _solve_one(
         # The dual cannot be resolved near the barrier: refine in mixed primal–dual variables.
         out = _refine(op, y, model, mu, x, abs_tol, max_iter - n_iter)
         if out is not None:
-            refined = True
-            mu, x, status, extra, message = out
-            n_iter += extra
+            n_iter += out[3]
+            # keep the plain Newton answer if a failed refinement did not improve on it
+            if (
+                out[2] is StopReason.CONVERGED
+                or n_iter == out[3]
+                or (residual_norm(op, out[1], y) <= residual_norm(op, x, y))
+            ):
+                refined = True
+                mu, x, status, _, message = out
     if status is not StopReason.CONVERGED:
         reason = infeasibility(op, y, nonnegative, tol)
         if reason is not None:
