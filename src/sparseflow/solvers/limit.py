@@ -134,15 +134,13 @@ def _solve_one(
     refined = False
     if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
         # The dual cannot be resolved near the barrier: refine in mixed primal–dual variables.
+        plain_newton_ran = n_iter > 0
         out = _refine(op, y, model, mu, x, abs_tol, max_iter - n_iter)
         if out is not None:
             n_iter += out[3]
-            # keep the plain Newton answer if a failed refinement did not improve on it
-            if (
-                out[2] is StopReason.CONVERGED
-                or n_iter == out[3]
-                or (residual_norm(op, out[1], y) <= residual_norm(op, x, y))
-            ):
+            # keep the plain Newton answer when a failed refinement did not improve on it
+            better = residual_norm(op, out[1], y) <= residual_norm(op, x, y)
+            if out[2] is StopReason.CONVERGED or not plain_newton_ran or better:
                 refined = True
                 mu, x, status, _, message = out
     if status is not StopReason.CONVERGED:
