@@ -112,3 +112,18 @@ def test_empty_rows_are_rejected_and_empty_store_reads_empty(tmp_path):
     manifest = store.manifest()
     assert manifest is not None
     assert manifest["n_trials"] == spec.n_trials and manifest["spec_hash"] == spec.spec_hash
+
+
+def test_resuming_with_another_version_warns(tmp_path):
+    from sparseflow.result import SparseflowWarning
+
+    spec = parse_spec(SPEC)
+    store = ResultStore(tmp_path)
+    store.initialize(spec)
+    task = next(spec.tasks())
+    store.write_task(task.task_id, rows_for(task))
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    manifest["sparseflow_version"] = "0.0.1"
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.warns(SparseflowWarning, match="two versions"):
+        assert store.initialize(spec, resume=True) == {task.task_id}

@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..result import SparseflowWarning
 from ._deps import require
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,6 +111,7 @@ class ResultStore:
             self.tasks_dir.mkdir(parents=True, exist_ok=True)
             record = {
                 "format": FORMAT,
+                "sparseflow_version": _version(),
                 "spec_hash": spec.spec_hash,
                 "n_tasks": spec.n_tasks,
                 "n_trials": spec.n_trials,
@@ -123,6 +126,14 @@ class ResultStore:
                 "use another --store for this spec"
             )
         done = self.completed()
+        if done and resume and manifest.get("sparseflow_version") != _version():
+            warnings.warn(
+                f"store {str(self.path)!r} was started with sparseflow "
+                f"{manifest.get('sparseflow_version')} and is resumed with {_version()}: "
+                "if the solvers changed, its rows come from two versions",
+                SparseflowWarning,
+                stacklevel=2,
+            )
         if done and not resume:
             raise StoreError(
                 f"store {str(self.path)!r} already holds {len(done)} of {spec.n_tasks} tasks of "
@@ -217,6 +228,12 @@ def load_results(path: str | Path) -> pd.DataFrame:
     if store.manifest() is None:
         raise StoreError(f"{str(path)!r} is not a sweep store (no {MANIFEST})")
     return store.read()
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return str(__version__)
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
