@@ -285,21 +285,23 @@ def test_cli_plot_hands_the_tidy_frame_to_the_figure_function(tmp_path, monkeypa
 
     seen = {}
 
-    def plot_phase(frame):
+    def plot_recovery(frame):
         seen["frame"] = frame
         figure, axes = plt.subplots()
         axes.plot(frame["m"], frame["success"], "o")
         return axes  # an Axes is accepted too
 
     stand_in = types.ModuleType("sparseflow.experiments.figures")
-    stand_in.plot_phase = plot_phase  # type: ignore[attr-defined]
+    stand_in.plot_recovery = plot_recovery  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "sparseflow.experiments.figures", stand_in)
     store = tmp_path / "s"
     run_sweep(SMALL, store, workers=0, progress=False)
-    assert main(["plot", str(store), "--kind", "phase"]) == 0
-    assert (store / "phase.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["plot", str(store), "--kind", "recovery"]) == 0
+    assert (store / "recovery.png").read_bytes()[:4] == b"\x89PNG"
     assert_same_results(seen["frame"], load_results(store))
     plt.close("all")
+    # a phase diagram of several solvers pooled together would mislead: one must be chosen
+    assert main(["plot", str(store), "--kind", "phase"]) == 2
 
 
 @pytest.mark.slow

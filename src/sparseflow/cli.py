@@ -122,6 +122,10 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 
 def _check_writable(path: Path) -> None:
+    if path.suffix.lower() not in (".npy", ".csv", ".txt", ".mat"):
+        raise InputFileError(
+            f"--out: unsupported suffix {path.suffix!r}; use .npy, .csv, .txt or .mat"
+        )
     if path.is_dir():
         raise InputFileError(f"--out: {path} is a directory, expected a file name")
     parent = path.parent if str(path.parent) else Path(".")
@@ -157,12 +161,23 @@ def _add_methods(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_methods)
 
 
+_SUMMARIES = {
+    "limit": "limit of the gradient flow (Newton on the dual), the method's answer",
+    "descent": "gradient descent on the factors u, v of x = u^L - v^L",
+    "flow": "exact gradient-flow trajectory x(t) (stiff ODE in the dual)",
+    "basis-pursuit": "min ||z||_1 subject to Az = y (linear program, HiGHS)",
+    "min-norm": "minimum-l2-norm solution A^+ y",
+    "omp": "orthogonal matching pursuit (greedy; --sparsity or --noise-level)",
+    "iht": "normalized iterative hard thresholding (needs --sparsity)",
+    "lasso": "min 1/2 ||Ax - y||^2 + lambda ||x||_1 (noisy data; --noise-level sets lambda)",
+}
+
+
 def _cmd_methods(args: argparse.Namespace) -> int:
     from .solvers import METHODS
 
     for name, func in METHODS.items():
-        doc = (func.__doc__ or "").strip().splitlines()[0]
-        print(f"{name:<15} {doc}")
+        print(f"{name:<15} {func.__name__:<18} {_SUMMARIES.get(name, '')}")
     return 0
 
 
@@ -184,7 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error)."""
+    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error).
+
+    Unexpected exceptions (bugs) are not caught, so that their traceback reaches the report.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -195,6 +213,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (InputFileError, ValueError, TypeError) as exc:
         print(f"sparseflow {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(
+            f"sparseflow {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except ArithmeticError as exc:
+        print(
+            f"sparseflow {args.command}: error: floating-point {type(exc).__name__} ({exc}); "
+            "choose a depth and alpha of ordinary size (e.g. depth <= 10, alpha <= 1)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -97,7 +97,10 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "plot",
         help="draw a figure from a sweep's results store",
-        description="Draw a figure from a results store with the figure functions of `reproduce`.",
+        description=(
+            "Draw a figure from a sweep's results store (the figure functions of "
+            "`sparseflow reproduce`)."
+        ),
     )
     p.add_argument("store", metavar="STORE", help="results store directory of a sweep")
     p.add_argument("--kind", required=True, choices=PLOT_KINDS, help="which figure")
@@ -118,6 +121,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .store import load_results
     from .tables import BASIS_PURSUIT, with_l1_gap
 
+    if not Path(args.store).is_dir():
+        raise ValueError(f"STORE {args.store!r} is not a results store directory")
     out = Path(args.out) if args.out else Path(args.store) / f"{args.kind}.png"
     if out.is_dir():
         raise ValueError(f"--out: {out} is a directory, expected a file name")
@@ -139,6 +144,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         if args.kind == "gap":
             args.solver.extend(frame.loc[frame["method"] == BASIS_PURSUIT, "solver"].unique())
         frame = frame[frame["solver"].isin(args.solver)]
+    solvers = sorted(frame["solver"].dropna().unique()) if "solver" in frame.columns else []
+    if args.kind == "phase" and len(solvers) > 1:
+        # a phase diagram averages over everything in the frame: pooling solvers would mislead
+        raise ValueError(
+            f"--kind phase draws one solver; the store has {solvers}: choose one with --solver"
+        )
     if args.kind == "gap":
         frame = with_l1_gap(frame)
     drawn = getattr(figures, f"plot_{args.kind}")(frame)

@@ -137,8 +137,8 @@ class ResultStore:
         if done and not resume:
             raise StoreError(
                 f"store {str(self.path)!r} already holds {len(done)} of {spec.n_tasks} tasks of "
-                "this sweep; pass --resume (resume=True) to run the missing ones, or choose "
-                "another --store"
+                "this sweep; pass --resume (Python: resume=True) to run the missing ones, or "
+                "choose another --store"
             )
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
         self._remove_temporaries()
