@@ -2,6 +2,7 @@ r"""Vanilla gradient descent on the factors of the overparameterized model."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,13 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
     :math:`2/\lambda_{\max}` with :math:`\lambda_{\max} \le 2L^2\|A\|_2^2 M^{2-2/L}` for the
     loss Hessian in (u, v), where M over-estimates max|x_i| as 2‖y‖₂ over the median column norm.
     """
-    col = op.column_norms() if op.is_matrix else np.full(op.shape[1], op.norm() / 2)
+    if op.kind == "dense":
+        dense = op.toarray()
+        col = np.sqrt(np.einsum("ij,ij->j", dense, dense))  # no m×N temporary, unlike norm(axis=0)
+    elif op.is_matrix:
+        col = op.column_norms()
+    else:
+        col = np.full(op.shape[1], op.norm() / 2)
     positive = col[col > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     y_norm = float(np.max(np.linalg.norm(y, axis=0)))
@@ -278,6 +285,12 @@ def _run(
     history: bool,
     single: bool,
 ) -> dict[str, Any]:
+    if parametrization == "shared" and depth >= 2:
+        fast = _run_single if Y.shape[1] == 1 else _run_batched
+        return fast(
+            op, Y, depth, factors0[:, 0], eta, max_iter, tol, noise_level, discrepancy, callback,
+            history, single,
+        )
     m, B = Y.shape
     shared = parametrization == "shared"
     # f holds the factors of the still-active problems only: (signs, L_factors, N, B_active).
@@ -388,3 +401,267 @@ def _message(
         f"{prefix}reached max_iter={max_iter} with relative residual {rel:.2e}; small alpha and "
         "deep models need many iterations (see flow_limit for the limit itself)"
     )
+
+
+# --- fast loops for the shared parametrization (depth ≥ 2) -----------------------------------------
+# Every buffer is allocated once (again only when finished problems leave a batch); each step is
+# a fixed sequence of in-place ufunc calls and two BLAS products, so the cost per iteration is the
+# two products plus a few passes over N numbers. The signs are folded into the gradient buffer
+# (row 0: +ηL·Aᵀr, row 1: −ηL·Aᵀr), so one multiply-subtract updates u and v together.
+
+
+def _powers(f: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | None) -> None:
+    """prod = f^L and (for L ≥ 3) power = f^(L−1), in place."""
+    if depth == 2:
+        np.multiply(f, f, out=prod)
+        return
+    assert power is not None
+    if depth == 3:
+        np.multiply(f, f, out=power)
+    else:
+        np.power(f, depth - 1, out=power)
+    np.multiply(power, f, out=prod)
+
+
+def _step(
+    f: np.ndarray, grad: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | None
+) -> None:
+    """f -= L η f^(L−1) ⊙ (±Aᵀr), with grad holding ±ηL·Aᵀr; clobbers prod/power."""
+    if len(grad) == 2:
+        np.negative(grad[0], out=grad[1])
+    if depth == 2:
+        np.multiply(f, grad, out=prod)
+        f -= prod
+    else:
+        assert power is not None
+        np.multiply(power, grad, out=power)
+        f -= power
+
+
+def _signal(prod: np.ndarray, out: np.ndarray) -> None:
+    if len(prod) == 2:
+        np.subtract(prod[0], prod[1], out=out)
+    else:
+        np.copyto(out, prod[0])
+
+
+def _stop_target(
+    y_norm: np.ndarray, m: int, tol: float, noise_level: float | None, discrepancy: float
+) -> np.ndarray:
+    target = tol * y_norm
+    if noise_level is not None:
+        target = np.maximum(target, discrepancy * noise_level * np.sqrt(m))
+    return target
+
+
+def _run_single(
+    op: MeasurementOperator,
+    Y: np.ndarray,
+    depth: int,
+    factors0: np.ndarray,
+    eta: float,
+    max_iter: int,
+    tol: float,
+    noise_level: float | None,
+    discrepancy: float,
+    callback: Callable[[int, np.ndarray], bool | None] | None,
+    history: bool,
+    single: bool,
+) -> dict[str, Any]:
+    """One problem, shared factors: the loop of :func:`_run` on vectors, with scalar checks."""
+    m, n = op.shape
+    y = np.ascontiguousarray(Y[:, 0])
+    f = factors0.copy()  # (signs, N)
+    y_norm = float(np.linalg.norm(y))
+    target = float(_stop_target(np.array([y_norm]), m, tol, noise_level, discrepancy)[0])
+    limit = _DIVERGENCE_FACTOR * max(0.5 * y_norm**2, 1e-300)
+    dense = op.toarray() if op.kind == "dense" else None
+    dense_t = dense.T if dense is not None else None
+    prod = np.empty_like(f)
+    power = np.empty_like(f) if depth > 2 else None
+    grad = np.empty_like(f)
+    grad0 = grad[0]
+    x, x_prev = np.empty(n), np.zeros(n)
+    r = np.empty(m)
+    scale = eta * depth
+    losses: list[float] = []
+    status, k = StopReason.MAX_ITER, 0
+    target2 = target * target
+    # Local names and inlined depth-2/3 cases: at small sizes the ufunc calls dominate the cost.
+    multiply, subtract, dot, isfinite = np.multiply, np.subtract, np.dot, math.isfinite
+    signed = f.shape[0] == 2
+    prod_u, prod_v = prod[0], prod[-1]
+    grad_v = grad[-1]
+    while True:
+        if depth == 2:
+            multiply(f, f, out=prod)
+        elif depth == 3:
+            multiply(f, f, out=power)
+            multiply(power, f, out=prod)
+        else:
+            _powers(f, depth, prod, power)
+        if signed:
+            subtract(prod_u, prod_v, out=x)
+        else:
+            np.copyto(x, prod_u)
+        if dense is not None:
+            dot(dense, x, out=r)
+        else:
+            r[:] = op.matvec(x)
+        r -= y
+        rn2 = float(dot(r, r))
+        if history:
+            losses.append(0.5 * rn2)
+        if not isfinite(rn2) or 0.5 * rn2 > limit:
+            status, x = StopReason.DIVERGED, x_prev
+            break
+        if rn2 <= target2:
+            status = StopReason.CONVERGED
+            break
+        if k >= max_iter:
+            break
+        if callback is not None:
+            current = x.copy()
+            if callback(k, current if single else current[:, None]):
+                status = StopReason.CALLBACK
+                break
+        x, x_prev = x_prev, x
+        if dense_t is not None:
+            dot(dense_t, r, out=grad0)
+        else:
+            grad0[:] = op.rmatvec(r)
+        if signed:
+            multiply(grad0, -scale, out=grad_v)
+        grad0 *= scale
+        if depth == 2:
+            multiply(f, grad, out=prod)
+            f -= prod
+        else:
+            multiply(power, grad, out=power)
+            f -= power
+        k += 1
+    res = float(np.linalg.norm(op.matvec(x) - y)) if status is StopReason.DIVERGED else rn2**0.5
+    return {
+        "x": x[:, None],
+        "status": np.array([int(status)]),
+        "n_iter": np.array([k]),
+        "res_norm": np.array([res]),
+        "loss": [np.array([v]) for v in losses],
+        "diverged": np.array([status is StopReason.DIVERGED]),
+    }
+
+
+def _run_batched(
+    op: MeasurementOperator,
+    Y: np.ndarray,
+    depth: int,
+    factors0: np.ndarray,
+    eta: float,
+    max_iter: int,
+    tol: float,
+    noise_level: float | None,
+    discrepancy: float,
+    callback: Callable[[int, np.ndarray], bool | None] | None,
+    history: bool,
+    single: bool,
+) -> dict[str, Any]:
+    """B problems sharing A, shared factors: one matrix–matrix product each way per step."""
+    m, B = Y.shape
+    n = op.shape[1]
+    # f holds the factors of the still-active problems only: (signs, N, B_active).
+    f = np.repeat(factors0[:, :, None], B, axis=2)
+    y_norm = np.linalg.norm(Y, axis=0)
+    target = _stop_target(y_norm, m, tol, noise_level, discrepancy)
+    status = np.full(B, int(StopReason.MAX_ITER))
+    n_iter = np.full(B, max_iter)
+    active = np.arange(B)
+    Ya, target_a = np.ascontiguousarray(Y), target
+    limit_a = _DIVERGENCE_FACTOR * np.maximum(0.5 * y_norm**2, 1e-300)
+    x_out = np.zeros((n, B))
+    res_out = np.zeros(B)
+    losses: list[np.ndarray] = []
+    dense = op.toarray() if op.kind == "dense" else None
+    dense_t = dense.T if dense is not None else None
+    scale = eta * depth
+
+    def buffers(b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        shape = (f.shape[0], n, b)
+        return (
+            np.empty(shape),
+            np.empty(shape) if depth > 2 else None,
+            np.empty(shape),
+            np.empty((n, b)),
+        )
+
+    prod, power, grad, x = buffers(B)
+    x_prev = np.zeros((n, B))
+    r = np.empty((m, B))
+    k = 0
+    while True:
+        _powers(f, depth, prod, power)
+        _signal(prod, x)
+        if dense is not None:
+            np.dot(dense, x, out=r)
+        else:
+            r[...] = op.matvec(x)
+        r -= Ya
+        rn = np.sqrt(np.einsum("ij,ij->j", r, r))
+        if history:
+            row = np.full(B, np.nan)
+            row[active] = 0.5 * rn**2
+            losses.append(row)
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~np.isfinite(rn) | (0.5 * rn**2 > limit_a)
+        done = rn <= target_a
+        stop_now = done | bad
+        if k >= max_iter:
+            stop_now[:] = True
+        elif callback is not None and not stop_now.all():
+            x_full = x_out.copy()
+            x_full[:, active] = x
+            if callback(k, x_full[:, 0] if single else x_full):
+                stop_now[~(done | bad)] = True
+                status[active[~(done | bad)]] = StopReason.CALLBACK
+        if stop_now.any():
+            idx = active[stop_now]
+            reason = np.where(
+                bad[stop_now],
+                int(StopReason.DIVERGED),
+                np.where(done[stop_now], int(StopReason.CONVERGED), status[idx]),
+            )
+            # a divergent problem reports its last finite iterate, never NaN
+            x_out[:, idx] = np.where(bad[stop_now], x_prev[:, stop_now], x[:, stop_now])
+            res_out[idx] = np.where(bad[stop_now], np.nan, rn[stop_now])
+            status[idx] = reason
+            n_iter[idx] = k
+            keep = ~stop_now
+            active = active[keep]
+            if active.size == 0:
+                break
+            f = np.ascontiguousarray(f[..., keep])
+            x_keep, r = np.ascontiguousarray(x[:, keep]), np.ascontiguousarray(r[:, keep])
+            Ya, target_a, limit_a = np.ascontiguousarray(Ya[:, keep]), target_a[keep], limit_a[keep]
+            prod, power, grad, x = buffers(active.size)
+            x_prev = x_keep
+            if power is not None:  # the new buffers need f^(L−1) for the step below
+                _powers(f, depth, prod, power)
+        else:
+            x, x_prev = x_prev, x
+        if dense_t is not None:
+            np.dot(dense_t, r, out=grad[0])
+        else:
+            grad[0] = op.rmatvec(r)
+        grad[0] *= scale
+        _step(f, grad, depth, prod, power)
+        k += 1
+    nan = ~np.isfinite(res_out)
+    if nan.any():
+        res_out[nan] = np.linalg.norm(op.matvec(x_out[:, nan]) - Y[:, nan], axis=0)
+    return {
+        "x": x_out,
+        "status": status,
+        "n_iter": n_iter,
+        "res_norm": res_out,
+        "loss": losses,
+        "diverged": status == StopReason.DIVERGED,
+    }

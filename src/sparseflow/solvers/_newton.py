@@ -1,0 +1,222 @@
+r"""Newton directions for the dual of the flow's limit: solve (A diag(d) Aᵀ) Δ = −r fast.
+
+The Hessian weights :math:`d = h'(A^\top\mu)` of the dual span many orders of magnitude once
+:math:`\mu` nears the optimum: they are huge on (and near) the support of the limit and tiny,
+almost constant, elsewhere. Forming :math:`A\,\mathrm{diag}(d)A^\top` costs :math:`m^2N` flops
+per Newton step and its Cholesky factor degrades with that spread. Instead, for matrices of more
+than a few thousand entries:
+
+- ``AAᵀ = L Lᵀ`` is factored once per solve;
+- each step splits the coordinates into a set T of large weights and the rest R, whose weights
+  lie within a factor τ of each other, and preconditions conjugate gradients with
+
+  .. math:: P = \sigma AA^\top + A_T\,\mathrm{diag}(d_T - \sigma)A_T^\top
+              = L\,(\sigma I + W E W^\top)\,L^\top,\quad W = L^{-1}A_T,\ E = d_T - \sigma,
+
+  applied by the Woodbury identity with the small capacitance matrix
+  :math:`K = \sigma E^{-1} + W^\top W` (|T| × |T|). The preconditioned operator's eigenvalues lie
+  in :math:`[\min_R d/\sigma, \max_R d/\sigma] \cup \{1\}`, so CG needs a handful of iterations,
+  each two products with A. Columns of W are cached: T changes little from step to step.
+- CG stops at the inexact-Newton forcing tolerance, which tightens as the residual falls, so
+  early steps are cheap and the last steps keep Newton's fast local convergence. The CG residual
+  :math:`r + M\Delta` is exactly the linearized next residual of the data fit, so this tolerance
+  is the right one.
+
+Small matrices use the direct Cholesky factorization of the m × m Hessian; matrix-free operators
+use unpreconditioned CG.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from ..operators import MeasurementOperator
+
+__all__ = ["NewtonSystem"]
+
+# Below this many entries of A the dense m×m Hessian is formed and factored at every step.
+_DIRECT_MAX_ENTRIES = 40_000
+# Weights within this factor of the smallest stay in the well-conditioned part R.
+_SPLIT_RATIO = 8.0
+# Largest T, as a fraction of m (the capacitance factorization costs |T|³/3).
+_MAX_SPLIT_FRACTION = 0.6
+# Largest number of cached columns of L⁻¹A_T, as a multiple of m (bounds the memory).
+_CACHE_FRACTION = 2.0
+
+
+class NewtonSystem:
+    """Solver for the Newton systems (A diag(d) Aᵀ) Δ = −r of one flow-limit solve.
+
+    Parameters
+    ----------
+    op : MeasurementOperator
+        The measurement operator; its factorization data is cached across calls.
+    method : {"auto", "direct", "pcg", "cg"}
+        ``"auto"`` picks ``"direct"`` for small matrices, ``"pcg"`` for other matrices and
+        ``"cg"`` for matrix-free operators.
+    """
+
+    def __init__(self, op: MeasurementOperator, method: str = "auto") -> None:
+        m, n = op.shape
+        self.op = op
+        if method == "auto":
+            if not op.is_matrix:
+                method = "cg"
+            elif m * n <= _DIRECT_MAX_ENTRIES:
+                method = "direct"
+            else:
+                method = "pcg"
+        if method not in ("direct", "pcg", "cg"):
+            raise ValueError(f"method must be 'auto', 'direct', 'pcg' or 'cg', got {method!r}")
+        if method in ("direct", "pcg") and not op.is_matrix:
+            raise ValueError(f"method {method!r} needs A as a matrix, not a LinearOperator")
+        self.method = method
+        self.cg_iterations = 0
+        self._chol: np.ndarray | None = None
+        self._columns: sp.csc_array | np.ndarray | None = None
+        self._cache = np.empty((m, 0))
+        self._slot = np.full(n, -1)
+        self._cached = 0
+
+    # --- public ---------------------------------------------------------------------------------
+    def direction(self, d: np.ndarray, r: np.ndarray, rel_residual: float) -> np.ndarray:
+        """Return Δ with (A diag(d) Aᵀ) Δ ≈ −r; ``rel_residual`` = ‖r‖/‖y‖ sets the accuracy."""
+        if self.method == "direct":
+            return self._direct(d, r)
+        # Inexact Newton: loose while far from the solution, tight near it.
+        forcing = float(min(0.1, max(np.sqrt(rel_residual), 1e-12)))
+        if self.method == "cg":
+            return self._cg(d, r, forcing, None)
+        return self._cg(d, r, forcing, self._preconditioner(d))
+
+    # --- direct ---------------------------------------------------------------------------------
+    def _direct(self, d: np.ndarray, r: np.ndarray) -> np.ndarray:
+        A = self.op.toarray()
+        m = A.shape[0]
+        B = A * np.sqrt(d)
+        M = B @ B.T
+        top = float(np.max(np.diag(M))) or 1.0
+        ridge = 0.0
+        for _ in range(8):
+            try:
+                factor = sla.cho_factor(M + ridge * np.eye(m), lower=True, check_finite=False)
+                return -sla.cho_solve(factor, r, check_finite=False)
+            except (np.linalg.LinAlgError, sla.LinAlgError):
+                ridge = max(ridge * 100, top * 1e-15)
+        return -np.linalg.lstsq(M, r, rcond=None)[0]
+
+    # --- preconditioned CG ----------------------------------------------------------------------
+    def _base(self) -> np.ndarray:
+        """Lower Cholesky factor of AAᵀ (computed once)."""
+        if self._chol is None:
+            if self.op.kind == "sparse":
+                csr = self.op._sparse
+                assert csr is not None
+                gram = np.asarray((csr @ csr.T).toarray())
+                self._columns = csr.tocsc()
+            else:
+                A = self.op.toarray()
+                gram = sla.blas.dsyrk(1.0, A, lower=True)
+                self._columns = A
+            m = gram.shape[0]
+            top = float(np.max(np.diag(gram))) or 1.0
+            ridge = 0.0
+            for _ in range(8):
+                try:
+                    gram_r = gram + ridge * np.eye(m) if ridge else gram
+                    self._chol = sla.cholesky(gram_r, lower=True, check_finite=False)
+                    break
+                except (np.linalg.LinAlgError, sla.LinAlgError):
+                    ridge = max(ridge * 100, top * 1e-13)
+            else:  # A numerically rank deficient beyond repair: precondition by a multiple of I
+                self._chol = np.sqrt(top) * np.eye(m)
+        return self._chol
+
+    def _whitened_columns(self, T: np.ndarray) -> np.ndarray:
+        """W = L⁻¹ A[:, T], with columns cached between Newton steps."""
+        chol = self._base()
+        m = chol.shape[0]
+        missing = T[self._slot[T] < 0]
+        if missing.size:
+            if self._cached + missing.size > _CACHE_FRACTION * m:
+                self._slot[:] = -1
+                self._cached = 0
+                missing = T
+            cols = self._columns
+            assert cols is not None
+            block = cols[:, missing]
+            block = block.toarray() if sp.issparse(block) else block
+            new = sla.solve_triangular(chol, block, lower=True, check_finite=False)
+            need = self._cached + missing.size
+            if need > self._cache.shape[1]:
+                grown = np.empty((m, max(need, 2 * self._cache.shape[1])))
+                grown[:, : self._cached] = self._cache[:, : self._cached]
+                self._cache = grown
+            self._cache[:, self._cached : need] = new
+            self._slot[missing] = np.arange(self._cached, need)
+            self._cached = need
+        return self._cache[:, self._slot[T]]
+
+    def _preconditioner(self, d: np.ndarray):  # type: ignore[no-untyped-def]
+        chol = self._base()
+        m = chol.shape[0]
+        low = float(np.min(d))
+        cap = max(1, int(_MAX_SPLIT_FRACTION * m))
+        big = np.flatnonzero(d > _SPLIT_RATIO * low)
+        if big.size > cap:
+            big = big[np.argpartition(d[big], big.size - cap)[big.size - cap :]]
+        rest = np.ones(d.size, dtype=bool)
+        rest[big] = False
+        d_rest = d[rest] if rest.any() else d
+        sigma = float(np.sqrt(np.min(d_rest) * np.max(d_rest)))
+        if big.size:
+            W = self._whitened_columns(big)
+            K = W.T @ W
+            K[np.diag_indices_from(K)] += sigma / (d[big] - sigma)
+            K_factor = sla.cho_factor(K, lower=True, check_finite=False)
+        else:
+            W = np.empty((m, 0))
+
+        def apply(v: np.ndarray) -> np.ndarray:
+            z = sla.solve_triangular(chol, v, lower=True, check_finite=False)
+            if big.size:
+                z = z - W @ sla.cho_solve(K_factor, W.T @ z, check_finite=False)
+            z /= sigma
+            return sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
+
+        return apply
+
+    def _cg(self, d: np.ndarray, r: np.ndarray, forcing: float, precondition) -> np.ndarray:  # type: ignore[no-untyped-def]
+        op = self.op
+        m = r.size
+        b = -r
+        b_norm = float(np.linalg.norm(b))
+        x = np.zeros(m)
+        if b_norm == 0:
+            return x
+        res = b.copy()
+        z = precondition(res) if precondition is not None else res.copy()
+        p = z.copy()
+        rz = float(res @ z)
+        goal = forcing * b_norm
+        limit = 200 if precondition is not None else 10 * m
+        for _ in range(limit):
+            q = op.matvec(d * op.rmatvec(p))
+            curvature = float(p @ q)
+            if not np.isfinite(curvature) or curvature <= 0:
+                break
+            step = rz / curvature
+            x += step * p
+            res -= step * q
+            self.cg_iterations += 1
+            if float(np.linalg.norm(res)) <= goal:
+                break
+            z = precondition(res) if precondition is not None else res
+            rz_new = float(res @ z)
+            p = z + (rz_new / rz) * p
+            rz = rz_new
+        if not np.any(x):  # no usable curvature: fall back to the preconditioned residual
+            x = z
+        return x
