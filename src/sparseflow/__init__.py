@@ -12,7 +12,15 @@ from importlib.metadata import PackageNotFoundError, version
 from .models import Model
 from .operators import MeasurementOperator, as_operator, dottest
 from .result import RecoveryResult, SparseflowWarning, StopReason
-from .solvers import METHODS, basis_pursuit, flow_limit, gradient_descent, min_norm, recover
+from .solvers import (
+    METHODS,
+    basis_pursuit,
+    flow_limit,
+    gradient_descent,
+    min_norm,
+    mirror_descent,
+    recover,
+)
 
 try:
     __version__ = version("sparseflow")
@@ -33,5 +41,6 @@ __all__ = [
     "flow_limit",
     "gradient_descent",
     "min_norm",
+    "mirror_descent",
     "recover",
 ]

@@ -9,8 +9,9 @@ from ..result import RecoveryResult
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
 from .limit import flow_limit
+from .mirror import mirror_descent
 
-__all__ = ["METHODS", "basis_pursuit", "flow_limit", "gradient_descent", "min_norm", "recover"]
+__all__ = ["METHODS", "basis_pursuit", "flow_limit", "gradient_descent", "min_norm", "mirror_descent", "recover"]
 
 METHODS = {
     "limit": flow_limit,
