@@ -39,11 +39,35 @@ __all__ = ["NewtonSystem"]
 # Below this many entries of A the dense m×m Hessian is formed and factored at every step.
 _DIRECT_MAX_ENTRIES = 40_000
 # Weights within this factor of the smallest stay in the well-conditioned part R.
-_SPLIT_RATIO = 8.0
+_SPLIT_RATIO = 100.0
 # Largest T, as a fraction of m (the capacitance factorization costs |T|³/3).
 _MAX_SPLIT_FRACTION = 0.6
+# Above this λ_max(AAᵀ) / mean eigenvalue, AAᵀ is factored and used in the preconditioner.
+_GRAM_SPREAD = 6.0
 # Largest number of cached columns of L⁻¹A_T, as a multiple of m (bounds the memory).
 _CACHE_FRACTION = 2.0
+
+
+def _gram_spread(op: MeasurementOperator, steps: int = 8) -> float:
+    """A lower estimate of λ_max(AAᵀ) / (‖A‖_F² / m) by a few power iterations."""
+    m = op.shape[0]
+    if op.kind == "dense":
+        A = op.toarray()
+        mean = float(np.einsum("ij,ij->", A, A)) / m
+    else:
+        csr = op._sparse
+        assert csr is not None
+        mean = float(csr.multiply(csr).sum()) / m
+    if mean == 0:
+        return 1.0
+    v = np.random.default_rng(0).standard_normal(m)
+    top = 0.0
+    for _ in range(steps):
+        v /= np.linalg.norm(v)
+        u = op.matvec(op.rmatvec(v))
+        top = float(v @ u)
+        v = u
+    return top / mean
 
 
 class NewtonSystem:
@@ -75,6 +99,9 @@ class NewtonSystem:
         self.method = method
         self.cg_iterations = 0
         self._chol: np.ndarray | None = None
+        self._gram_scale = 1.0
+        # AAᵀ is factored only when it is far from a multiple of I (Gaussian-like A is not).
+        self.factor_gram = method == "pcg" and _gram_spread(op) > _GRAM_SPREAD
         self._columns: sp.csc_array | np.ndarray | None = None
         self._cache = np.empty((m, 0))
         self._slot = np.full(n, -1)
@@ -108,8 +135,21 @@ class NewtonSystem:
         return -np.linalg.lstsq(M, r, rcond=None)[0]
 
     # --- preconditioned CG ----------------------------------------------------------------------
-    def _base(self) -> np.ndarray:
-        """Lower Cholesky factor of AAᵀ (computed once)."""
+    def _base(self) -> np.ndarray | None:
+        """Lower Cholesky factor of AAᵀ (computed once); None: use a multiple of I instead."""
+        if self._columns is None and not self.factor_gram:
+            A = self.op.toarray() if self.op.kind == "dense" else None
+            if A is None:
+                csr = self.op._sparse
+                assert csr is not None
+                self._columns = csr.tocsc()
+                self._gram_scale = float(csr.multiply(csr).sum()) / self.op.shape[0]
+            else:
+                self._columns = A
+                self._gram_scale = float(np.einsum("ij,ij->", A, A)) / self.op.shape[0]
+            return None
+        if not self.factor_gram:
+            return None
         if self._chol is None:
             if self.op.kind == "sparse":
                 csr = self.op._sparse
@@ -118,7 +158,7 @@ class NewtonSystem:
                 self._columns = csr.tocsc()
             else:
                 A = self.op.toarray()
-                gram = sla.blas.dsyrk(1.0, A, lower=True)
+                gram = A @ A.T  # numpy uses a symmetric rank-k update here, without copying A
                 self._columns = A
             m = gram.shape[0]
             top = float(np.max(np.diag(gram))) or 1.0
@@ -137,7 +177,7 @@ class NewtonSystem:
     def _whitened_columns(self, T: np.ndarray) -> np.ndarray:
         """W = L⁻¹ A[:, T], with columns cached between Newton steps."""
         chol = self._base()
-        m = chol.shape[0]
+        m = self.op.shape[0]
         missing = T[self._slot[T] < 0]
         if missing.size:
             if self._cached + missing.size > _CACHE_FRACTION * m:
@@ -148,7 +188,10 @@ class NewtonSystem:
             assert cols is not None
             block = cols[:, missing]
             block = block.toarray() if sp.issparse(block) else block
-            new = sla.solve_triangular(chol, block, lower=True, check_finite=False)
+            if chol is None:
+                new = block / np.sqrt(self._gram_scale)
+            else:
+                new = sla.solve_triangular(chol, block, lower=True, check_finite=False)
             need = self._cached + missing.size
             if need > self._cache.shape[1]:
                 grown = np.empty((m, max(need, 2 * self._cache.shape[1])))
@@ -161,7 +204,8 @@ class NewtonSystem:
 
     def _preconditioner(self, d: np.ndarray):  # type: ignore[no-untyped-def]
         chol = self._base()
-        m = chol.shape[0]
+        m = self.op.shape[0]
+        root = np.sqrt(self._gram_scale) if chol is None else 1.0
         low = float(np.min(d))
         cap = max(1, int(_MAX_SPLIT_FRACTION * m))
         big = np.flatnonzero(d > _SPLIT_RATIO * low)
@@ -180,10 +224,15 @@ class NewtonSystem:
             W = np.empty((m, 0))
 
         def apply(v: np.ndarray) -> np.ndarray:
-            z = sla.solve_triangular(chol, v, lower=True, check_finite=False)
+            if chol is None:
+                z = v / root
+            else:
+                z = sla.solve_triangular(chol, v, lower=True, check_finite=False)
             if big.size:
                 z = z - W @ sla.cho_solve(K_factor, W.T @ z, check_finite=False)
             z /= sigma
+            if chol is None:
+                return z / root
             return sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
 
         return apply
