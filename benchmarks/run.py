@@ -67,7 +67,9 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return min(times), statistics.median(times), out
 
 
-def accuracy(A: np.ndarray, y: np.ndarray, x: np.ndarray, x_true: np.ndarray, l1_ref: float) -> dict:
+def accuracy(
+    A: np.ndarray, y: np.ndarray, x: np.ndarray, x_true: np.ndarray, l1_ref: float
+) -> dict:
     """Relative error to x*, relative ℓ1 gap to the reference basis-pursuit value, residual."""
     return {
         "rel_error": float(np.linalg.norm(x - x_true) / np.linalg.norm(x_true)),
@@ -80,10 +82,8 @@ def accuracy(A: np.ndarray, y: np.ndarray, x: np.ndarray, x_true: np.ndarray, l1
 def lp_highs(A: np.ndarray, y: np.ndarray) -> np.ndarray:
     from scipy.optimize import linprog
 
-    m, n = A.shape
-    res = linprog(
-        np.ones(2 * n), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs"
-    )
+    n = A.shape[1]
+    res = linprog(np.ones(2 * n), A_eq=np.hstack([A, -A]), b_eq=y, bounds=(0, None), method="highs")
     return res.x[:n] - res.x[n:]
 
 
@@ -91,7 +91,14 @@ def spgl1_tight(A: np.ndarray, y: np.ndarray) -> np.ndarray:
     from spgl1 import spg_bp
 
     x, *_ = spg_bp(
-        A, y, bp_tol=1e-10, ls_tol=1e-10, opt_tol=1e-10, dec_tol=1e-10, iter_lim=100_000, verbosity=0
+        A,
+        y,
+        bp_tol=1e-10,
+        ls_tol=1e-10,
+        opt_tol=1e-10,
+        dec_tol=1e-10,
+        iter_lim=100_000,
+        verbosity=0,
     )
     return np.asarray(x)
 
@@ -120,7 +127,8 @@ def plain_gd(A: np.ndarray, y: np.ndarray, step: float, max_iter: int) -> tuple[
 
 
 def matvec_pair(A: np.ndarray, reps: int) -> float:
-    m, n = A.shape
+    n = A.shape[1]
+    m = A.shape[0]
     x, r, g = np.ones(n), np.empty(m), np.empty(n)
 
     def run() -> None:
@@ -164,8 +172,10 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
     reps = max(3, int(2e8 / (m * n)))
     out["pair"] = matvec_pair(A, reps)
     out["gemm_pair"] = matmat_pair(A, max(1, reps // 20))
-    log(f"  {size} two mat-vecs {out['pair'] * 1e6:.1f} µs, two mat-mats (B={BATCH}) "
-        f"{out['gemm_pair'] * 1e3:.2f} ms")
+    log(
+        f"  {size} two mat-vecs {out['pair'] * 1e6:.1f} µs, two mat-mats (B={BATCH}) "
+        f"{out['gemm_pair'] * 1e3:.2f} ms"
+    )
 
     # exact basis pursuit peers
     if idx <= ORDER.index(args.lp_max):
@@ -217,8 +227,10 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
         )
 
     out["gd_batched_iteration"] = timed(batched, 2)[0] / b_iters
-    log(f"  {size} descent iteration {out['gd_iteration'] * 1e6:.1f} µs; batched "
-        f"{out['gd_batched_iteration'] * 1e3:.2f} ms per {BATCH} problems")
+    log(
+        f"  {size} descent iteration {out['gd_iteration'] * 1e6:.1f} µs; batched "
+        f"{out['gd_batched_iteration'] * 1e3:.2f} ms per {BATCH} problems"
+    )
 
     # peak memory of a descent run beyond A itself (numpy reports its buffers to tracemalloc)
     tracemalloc.start()
@@ -239,7 +251,7 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
 
 
 def bench_mirror(args: argparse.Namespace, log: Callable[[str], None]) -> dict:
-    """Iterations to come within 1e-3 (relative) of flow_limit: mirror_descent vs vanilla descent."""
+    """Iterations to come within 1e-3 (relative) of flow_limit: mirror vs vanilla descent."""
     import sparseflow
 
     A, _, y = instance("S2", args.seed)
@@ -269,7 +281,12 @@ def bench_mirror(args: argparse.Namespace, log: Callable[[str], None]) -> dict:
 
     start = time.perf_counter()
     vanilla = sparseflow.gradient_descent(
-        A, y, depth=MIRROR_DEPTH, alpha=MIRROR_ALPHA, tol=1e-14, max_iter=args.vanilla_cap,
+        A,
+        y,
+        depth=MIRROR_DEPTH,
+        alpha=MIRROR_ALPHA,
+        tol=1e-14,
+        max_iter=args.vanilla_cap,
         callback=watch,
     )
     vanilla_time = time.perf_counter() - start
@@ -284,8 +301,10 @@ def bench_mirror(args: argparse.Namespace, log: Callable[[str], None]) -> dict:
         "vanilla_distance": float(np.linalg.norm(vanilla.x - lim) / scale),
         "vanilla_step": vanilla.info["step"],
     }
-    log(f"  S2 mirror_descent {out['mirror_iterations']} iterations; vanilla descent "
-        f"{'' if hit else '> '}{out['vanilla_iterations']}")
+    log(
+        f"  S2 mirror_descent {out['mirror_iterations']} iterations; vanilla descent "
+        f"{'' if hit else '> '}{out['vanilla_iterations']}"
+    )
     return out
 
 
@@ -375,8 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-max", default="S4", choices=ORDER, help="largest for SPGL1/LARS")
     parser.add_argument("--gd-max", default="S2", choices=ORDER, help="largest for descent runs")
     parser.add_argument("--gd-iter-cap", type=int, default=200_000)
-    parser.add_argument("--vanilla-cap", type=int, default=100_000,
-                        help="iteration cap of vanilla descent in the mirror comparison")
+    parser.add_argument(
+        "--vanilla-cap",
+        type=int,
+        default=100_000,
+        help="iteration cap of vanilla descent in the mirror comparison",
+    )
     parser.add_argument("--no-mirror", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="results/bench.json")

@@ -149,7 +149,7 @@ def test_descent_matches_a_plain_loop(depth: int, nonnegative: bool) -> None:
 
 
 def test_descent_fast_loop_divergence_and_callback() -> None:
-    A, x, y = gaussian(30, 80, 3)
+    A, _, y = gaussian(30, 80, 3)
     res = sparseflow.gradient_descent(A, y, depth=3, alpha=0.1, step=50.0, max_iter=500)
     assert res.status is sparseflow.StopReason.DIVERGED
     assert np.all(np.isfinite(res.x)) and np.isfinite(res.residual_norm)

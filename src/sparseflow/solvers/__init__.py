@@ -11,7 +11,15 @@ from .descent import gradient_descent
 from .limit import flow_limit
 from .mirror import mirror_descent
 
-__all__ = ["METHODS", "basis_pursuit", "flow_limit", "gradient_descent", "min_norm", "mirror_descent", "recover"]
+__all__ = [
+    "METHODS",
+    "basis_pursuit",
+    "flow_limit",
+    "gradient_descent",
+    "min_norm",
+    "mirror_descent",
+    "recover",
+]
 
 METHODS = {
     "limit": flow_limit,

@@ -28,6 +28,8 @@ use unpreconditioned CG.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
@@ -186,8 +188,8 @@ class NewtonSystem:
                 missing = T
             cols = self._columns
             assert cols is not None
-            block = cols[:, missing]
-            block = block.toarray() if sp.issparse(block) else block
+            picked = cols[:, missing]
+            block = picked if isinstance(picked, np.ndarray) else picked.toarray()
             if chol is None:
                 new = block / np.sqrt(self._gram_scale)
             else:
@@ -202,7 +204,7 @@ class NewtonSystem:
             self._cached = need
         return self._cache[:, self._slot[T]]
 
-    def _preconditioner(self, d: np.ndarray):  # type: ignore[no-untyped-def]
+    def _preconditioner(self, d: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         chol = self._base()
         m = self.op.shape[0]
         root = np.sqrt(self._gram_scale) if chol is None else 1.0
@@ -237,7 +239,13 @@ class NewtonSystem:
 
         return apply
 
-    def _cg(self, d: np.ndarray, r: np.ndarray, forcing: float, precondition) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _cg(
+        self,
+        d: np.ndarray,
+        r: np.ndarray,
+        forcing: float,
+        precondition: Callable[[np.ndarray], np.ndarray] | None,
+    ) -> np.ndarray:
         op = self.op
         m = r.size
         b = -r

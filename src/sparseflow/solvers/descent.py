@@ -288,8 +288,18 @@ def _run(
     if parametrization == "shared" and depth >= 2:
         fast = _run_single if Y.shape[1] == 1 else _run_batched
         return fast(
-            op, Y, depth, factors0[:, 0], eta, max_iter, tol, noise_level, discrepancy, callback,
-            history, single,
+            op,
+            Y,
+            depth,
+            factors0[:, 0],
+            eta,
+            max_iter,
+            tol,
+            noise_level,
+            discrepancy,
+            callback,
+            history,
+            single,
         )
     m, B = Y.shape
     shared = parametrization == "shared"
@@ -403,7 +413,7 @@ def _message(
     )
 
 
-# --- fast loops for the shared parametrization (depth ≥ 2) -----------------------------------------
+# --- fast loops for the shared parametrization (depth ≥ 2) -------------------------------------
 # Every buffer is allocated once (again only when finished problems leave a batch); each step is
 # a fixed sequence of in-place ufunc calls and two BLAS products, so the cost per iteration is the
 # two products plus a few passes over N numbers. The signs are folded into the gradient buffer
@@ -478,7 +488,7 @@ def _run_single(
     dense = op.toarray() if op.kind == "dense" else None
     dense_t = dense.T if dense is not None else None
     prod = np.empty_like(f)
-    power = np.empty_like(f) if depth > 2 else None
+    power = np.empty_like(f)  # f^(L−1); unused for L = 2, where it is f itself
     grad = np.empty_like(f)
     grad0 = grad[0]
     x, x_prev = np.empty(n), np.zeros(n)

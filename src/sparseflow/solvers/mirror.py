@@ -75,16 +75,18 @@ def mirror_descent(
     :math:`(A\,\mathrm{diag}(h')A^\top)^{-1}` of −D, which is what removes the stiffness (the
     weights h' span many orders of magnitude once the support is found).
 
-    *Same limit.* Every fixed point satisfies :math:`A\,h(A^\top\mu) = y`, i.e. μ maximizes D,
-    so whenever the iteration converges its limit is exactly the flow's limit
-    :math:`h(A^\top\mu^*)` (the minimizer of Σ g(z_i) subject to Az = y), for any step sizes. Vanilla
-    gradient descent on (u, v) with a finite step converges to a point O(η) away from it, and with a
-    step above ≈ 2/λ_max it can land on a different, much less sparse interpolant.
+    *Same limit.* Every fixed point satisfies :math:`A\,h(A^\top\mu) = y`, i.e. μ maximizes
+    D, so whenever the iteration converges its limit is exactly the flow's limit
+    :math:`h(A^\top\mu^*)` (the minimizer of Σ g(z_i) subject to Az = y), for any step sizes.
+    Vanilla gradient descent on (u, v) with a finite step converges to a point O(η) away from
+    it, and with a step above ≈ 2/λ_max it can land on a different, much less sparse
+    interpolant.
 
-    *Not the same path.* With constant η this is another first-order discretization of the same flow
-    (identical to vanilla descent as η → 0, not for finite η). With ``step="lbfgs"`` the iterates do
-    not follow the flow at all: intermediate iterates, and hence early stopping on noisy data, differ
-    from vanilla descent; use :func:`gradient_descent` when the trajectory itself matters.
+    *Not the same path.* With constant η this is another first-order discretization of the
+    same flow (identical to vanilla descent as η → 0, not for finite η). With
+    ``step="lbfgs"`` the iterates do not follow the flow at all: intermediate iterates, and
+    hence early stopping on noisy data, differ from vanilla descent; use
+    :func:`gradient_descent` when the trajectory itself matters.
 
     Examples
     --------
@@ -240,7 +242,9 @@ def _solve_one(
         k += 1
     converged = status is StopReason.CONVERGED
     if converged:
-        message = f"converged: relative residual {r_norm / max(y_norm, 1e-300):.2e} <= tol {tol:.1e}"
+        message = (
+            f"converged: relative residual {r_norm / max(y_norm, 1e-300):.2e} <= tol {tol:.1e}"
+        )
     return RecoveryResult(
         x=x,
         converged=converged,
