@@ -193,10 +193,10 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
 
     # gradient descent to convergence, same step for sparseflow and the plain loop
     if idx <= ORDER.index(args.gd_max):
-        from sparseflow.operators import as_operator
-        from sparseflow.solvers.descent import auto_step
-
-        step = auto_step(as_operator(A), y, GD_DEPTH)
+        # half the stability bound 2 / (L² ‖A‖² max|x|^(2−2/L)) at the solution (auto_step's
+        # guess is more conservative, as it does not know max|x|)
+        big = float(np.max(np.abs(x_true))) ** (2 - 2 / GD_DEPTH)
+        step = 1.0 / (GD_DEPTH**2 * np.linalg.norm(A, 2) ** 2 * big)
         cap = args.gd_iter_cap
 
         def ours() -> Any:
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lp-max", default="S2", choices=ORDER, help="largest size for the LP")
     parser.add_argument("--peers-max", default="S4", choices=ORDER, help="largest for SPGL1/LARS")
     parser.add_argument("--gd-max", default="S2", choices=ORDER, help="largest for descent runs")
-    parser.add_argument("--gd-iter-cap", type=int, default=200_000)
+    parser.add_argument("--gd-iter-cap", type=int, default=50_000)
     parser.add_argument(
         "--vanilla-cap",
         type=int,
