@@ -17,8 +17,11 @@ from .solvers import (
     basis_pursuit,
     flow_limit,
     gradient_descent,
+    iht,
+    lasso,
     min_norm,
     mirror_descent,
+    omp,
     recover,
 )
 
@@ -40,7 +43,10 @@ __all__ = [
     "dottest",
     "flow_limit",
     "gradient_descent",
+    "iht",
+    "lasso",
     "min_norm",
     "mirror_descent",
+    "omp",
     "recover",
 ]
