@@ -1,26 +1,28 @@
 r"""Newton directions for the dual of the flow's limit: solve (A diag(d) Aᵀ) Δ = −r fast.
 
 The Hessian weights :math:`d = h'(A^\top\mu)` of the dual span many orders of magnitude once
-:math:`\mu` nears the optimum: they are huge on (and near) the support of the limit and tiny,
-almost constant, elsewhere. Forming :math:`A\,\mathrm{diag}(d)A^\top` costs :math:`m^2N` flops
-per Newton step and its Cholesky factor degrades with that spread. Instead, for matrices of more
-than a few thousand entries:
+:math:`\mu` nears the optimum: huge on (and near) the support of the limit, tiny and within a
+modest factor of each other elsewhere. Forming :math:`A\,\mathrm{diag}(d)A^\top` costs
+:math:`m^2N` flops per Newton step, and its Cholesky factor degrades with that spread. Instead,
+for matrices of more than a few tens of thousands of entries, each step
 
-- ``AAᵀ = L Lᵀ`` is factored once per solve;
-- each step splits the coordinates into a set T of large weights and the rest R, whose weights
-  lie within a factor τ of each other, and preconditions conjugate gradients with
+- splits the coordinates into a set T of large weights (above 100 × the smallest, at most 0.2 m
+  of them, the largest first) and the rest R;
+- runs conjugate gradients preconditioned with
 
-  .. math:: P = \sigma AA^\top + A_T\,\mathrm{diag}(d_T - \sigma)A_T^\top
+  .. math:: P = \sigma G + A_T\,\mathrm{diag}(d_T - \sigma)A_T^\top
               = L\,(\sigma I + W E W^\top)\,L^\top,\quad W = L^{-1}A_T,\ E = d_T - \sigma,
 
-  applied by the Woodbury identity with the small capacitance matrix
-  :math:`K = \sigma E^{-1} + W^\top W` (|T| × |T|). The preconditioned operator's eigenvalues lie
-  in :math:`[\min_R d/\sigma, \max_R d/\sigma] \cup \{1\}`, so CG needs a handful of iterations,
-  each two products with A. Columns of W are cached: T changes little from step to step.
-- CG stops at the inexact-Newton forcing tolerance, which tightens as the residual falls, so
-  early steps are cheap and the last steps keep Newton's fast local convergence. The CG residual
-  :math:`r + M\Delta` is exactly the linearized next residual of the data fit, so this tolerance
-  is the right one.
+  where :math:`G = LL^\top` is :math:`AA^\top` (factored once per solve) when A's rows are far
+  from orthogonal, and :math:`(\|A\|_F^2/m)\,I` otherwise (Gaussian-like A: no m²N work at all).
+  P is applied by the Woodbury identity with the |T| × |T| capacitance matrix
+  :math:`K = \sigma E^{-1} + W^\top W`; columns of W are cached, since T changes little from step
+  to step. With G = AAᵀ the preconditioned eigenvalues lie in
+  :math:`[\min_R d/\sigma, \max_R d/\sigma] \cup \{1\}`, so CG needs a handful of iterations
+  (each two products with A);
+- stops CG at an inexact-Newton forcing tolerance that tightens as the residual falls: early
+  steps are cheap, the last ones keep Newton's fast local convergence. The CG residual
+  :math:`r + M\Delta` is exactly the linearized next data residual, so this is the right measure.
 
 Small matrices use the direct Cholesky factorization of the m × m Hessian; matrix-free operators
 use unpreconditioned CG.
@@ -42,15 +44,15 @@ __all__ = ["NewtonSystem"]
 _DIRECT_MAX_ENTRIES = 40_000
 # Weights within this factor of the smallest stay in the well-conditioned part R.
 _SPLIT_RATIO = 100.0
-# Largest T, as a fraction of m (the capacitance factorization costs |T|³/3).
-_MAX_SPLIT_FRACTION = 0.6
+# Largest T, as a fraction of m: forming the capacitance matrix costs m·|T|² per Newton step.
+_MAX_SPLIT_FRACTION = 0.2
 # Above this λ_max(AAᵀ) / mean eigenvalue, AAᵀ is factored and used in the preconditioner.
 _GRAM_SPREAD = 6.0
 # Largest number of cached columns of L⁻¹A_T, as a multiple of m (bounds the memory).
 _CACHE_FRACTION = 2.0
 
 
-def _gram_spread(op: MeasurementOperator, steps: int = 8) -> float:
+def _gram_spread(op: MeasurementOperator, steps: int = 5) -> float:
     """A lower estimate of λ_max(AAᵀ) / (‖A‖_F² / m) by a few power iterations."""
     m = op.shape[0]
     if op.kind == "dense":

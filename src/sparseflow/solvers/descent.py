@@ -51,13 +51,7 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
 
 def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
     """Over-estimate of max|x_i| for solutions of interest: 2‖y‖₂ over the median column norm."""
-    if op.kind == "dense":
-        dense = op.toarray()
-        col = np.sqrt(np.einsum("ij,ij->j", dense, dense))  # no m×N temporary, unlike norm(axis=0)
-    elif op.is_matrix:
-        col = op.column_norms()
-    else:
-        col = np.full(op.shape[1], op.norm() / 2)
+    col = op.column_norms() if op.is_matrix else np.full(op.shape[1], op.norm() / 2)
     positive = col[col > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     y_norm = float(np.max(np.linalg.norm(y, axis=0)))
