@@ -126,29 +126,22 @@ def plain_gd(A: np.ndarray, y: np.ndarray, step: float, max_iter: int) -> tuple[
     return u**2 - v**2, max_iter
 
 
-def matvec_pair(A: np.ndarray, reps: int) -> float:
-    n = A.shape[1]
-    m = A.shape[0]
+def matvec_pair(A: np.ndarray, reps: int) -> None:
+    """``reps`` bare pairs x ↦ A x, r ↦ Aᵀ r into preallocated buffers (the hardware floor)."""
+    m, n = A.shape
     x, r, g = np.ones(n), np.empty(m), np.empty(n)
-
-    def run() -> None:
-        for _ in range(reps):
-            np.dot(A, x, out=r)
-            np.dot(A.T, r, out=g)
-
-    return timed(run, 5)[0] / reps
+    for _ in range(reps):
+        np.dot(A, x, out=r)
+        np.dot(A.T, r, out=g)
 
 
-def matmat_pair(A: np.ndarray, reps: int) -> float:
+def matmat_pair(A: np.ndarray, reps: int) -> None:
+    """The same with BATCH = 64 columns: two matrix–matrix products (GEMM)."""
     m, n = A.shape
     X, R, G = np.ones((n, BATCH)), np.empty((m, BATCH)), np.empty((n, BATCH))
-
-    def run() -> None:
-        for _ in range(reps):
-            np.dot(A, X, out=R)
-            np.dot(A.T, R, out=G)
-
-    return timed(run, 3)[0] / reps
+    for _ in range(reps):
+        np.dot(A, X, out=R)
+        np.dot(A.T, R, out=G)
 
 
 # --- one size ---------------------------------------------------------------------------------
@@ -158,7 +151,7 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
     A, x_true, y = instance(size, args.seed)
     m, n = A.shape
     idx = ORDER.index(size)
-    repeat = args.repeat or (5 if idx <= 1 else 2 if idx == 2 else 1)
+    repeat = args.repeat or (5 if idx <= 1 else 3)
     out: dict[str, Any] = {"shape": [m, n], "s": SIZES[size][2], "repeat": repeat, "solvers": {}}
     solvers = out["solvers"]
 
@@ -168,28 +161,34 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
             solvers[name]["x"] = x
         log(f"  {size} {name:<22} {t_min:9.4f} s")
 
-    # hardware reference
-    reps = max(3, int(2e8 / (m * n)))
-    out["pair"] = matvec_pair(A, reps)
-    out["gemm_pair"] = matmat_pair(A, max(1, reps // 20))
-    log(
-        f"  {size} two mat-vecs {out['pair'] * 1e6:.1f} µs, two mat-mats (B={BATCH}) "
-        f"{out['gemm_pair'] * 1e3:.2f} ms"
-    )
-
-    # exact basis pursuit peers
-    if idx <= ORDER.index(args.lp_max):
-        record("lp_highs", *timed(lambda: lp_highs(A, y), max(1, repeat // 2)))
-    if idx <= ORDER.index(args.peers_max):
-        record("spgl1_tight", *timed(lambda: spgl1_tight(A, y), repeat))
-        record("lasso_lars", *timed(lambda: lasso_lars(A, y), repeat))
-
-    # the flow's limit
+    # The exact basis-pursuit peers and flow_limit, interleaved round by round so that a busy
+    # machine slows them alike.
     def limit() -> Any:
         return sparseflow.flow_limit(A, y, depth=LIMIT_DEPTH, alpha=LIMIT_ALPHA, tol=LIMIT_TOL)
 
-    t_min, t_med, res = timed(limit, repeat)
-    record("flow_limit", t_min, t_med, res.x, n_iter=res.n_iter, converged=res.converged)
+    contenders: dict[str, Callable[[], Any]] = {}
+    if idx <= ORDER.index(args.lp_max):
+        contenders["lp_highs"] = lambda: lp_highs(A, y)
+    if idx <= ORDER.index(args.peers_max):
+        contenders["spgl1_tight"] = lambda: spgl1_tight(A, y)
+        contenders["lasso_lars"] = lambda: lasso_lars(A, y)
+    contenders["flow_limit"] = limit
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    last: dict[str, Any] = {}
+    for round_ in range(repeat):
+        for name, fn in contenders.items():
+            if name == "lp_highs" and round_ >= max(1, repeat // 2):
+                continue  # the LP is slow and steady: fewer rounds
+            start = time.perf_counter()
+            last[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    for name in contenders:
+        t_min, t_med = min(times[name]), statistics.median(times[name])
+        if name == "flow_limit":
+            res = last[name]
+            record(name, t_min, t_med, res.x, n_iter=res.n_iter, converged=res.converged)
+        else:
+            record(name, t_min, t_med, last[name])
 
     # gradient descent to convergence, same step for sparseflow and the plain loop
     if idx <= ORDER.index(args.gd_max):
@@ -209,27 +208,41 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
         t_min, t_med, (x_gd, k_gd) = timed(lambda: plain_gd(A, y, step, cap), max(1, repeat // 2))
         record("plain_numpy_gd", t_min, t_med, x_gd, n_iter=k_gd)
 
-    # cost per gradient-descent iteration, single and batched
+    # Cost per gradient-descent iteration against the hardware reference (the same number of bare
+    # mat-vec / mat-mat pairs), interleaved round by round.
     iters = max(5, int(3e8 / (m * n)))
-
-    def per_iteration() -> Any:
-        return sparseflow.gradient_descent(
-            A, y, depth=GD_DEPTH, alpha=GD_ALPHA, tol=1e-300, step=1e-6, max_iter=iters
-        )
-
-    out["gd_iteration"] = timed(per_iteration, 3)[0] / iters
-    Y = np.column_stack([y * (1 + 0.01 * j) for j in range(BATCH)])
     b_iters = max(3, iters // (4 * BATCH))
+    Y = np.column_stack([y * (1 + 0.01 * j) for j in range(BATCH)])
+    common = {"depth": GD_DEPTH, "alpha": GD_ALPHA, "tol": 1e-300, "step": 1e-6}
+    common["stagnation_window"] = None  # run exactly the requested number of iterations
 
-    def batched() -> Any:
-        return sparseflow.gradient_descent(
-            A, Y, depth=GD_DEPTH, alpha=GD_ALPHA, tol=1e-300, step=1e-6, max_iter=b_iters
-        )
+    def single() -> Any:
+        return sparseflow.gradient_descent(A, y, max_iter=iters, **common)
 
-    out["gd_batched_iteration"] = timed(batched, 2)[0] / b_iters
+    def batch() -> Any:
+        return sparseflow.gradient_descent(A, Y, max_iter=b_iters, **common)
+
+    probes = {
+        "pair": (lambda: matvec_pair(A, iters), iters),
+        "gd_iteration": (single, iters),
+        "gemm_pair": (lambda: matmat_pair(A, b_iters), b_iters),
+        "gd_batched_iteration": (batch, b_iters),
+    }
+    best = {name: np.inf for name in probes}
+    for _ in range(max(3, repeat)):
+        for name, (fn, count) in probes.items():
+            start = time.perf_counter()
+            outcome = fn()
+            elapsed = time.perf_counter() - start
+            if hasattr(outcome, "n_iter") and outcome.n_iter != count:
+                raise RuntimeError(f"{name}: ran {outcome.n_iter} iterations, not {count}")
+            best[name] = min(best[name], elapsed / count)
+    out.update(best)
     log(
-        f"  {size} descent iteration {out['gd_iteration'] * 1e6:.1f} µs; batched "
-        f"{out['gd_batched_iteration'] * 1e3:.2f} ms per {BATCH} problems"
+        f"  {size} two mat-vecs {out['pair'] * 1e6:.1f} µs, descent iteration "
+        f"{out['gd_iteration'] * 1e6:.1f} µs; two mat-mats (B={BATCH}) "
+        f"{out['gemm_pair'] * 1e3:.2f} ms, batched descent "
+        f"{out['gd_batched_iteration'] * 1e3:.2f} ms"
     )
 
     # peak memory of a descent run beyond A itself (numpy reports its buffers to tracemalloc)
