@@ -517,8 +517,8 @@ def _message(
 # --- fast loops for the shared parametrization (depth ≥ 2) -------------------------------------
 # Every buffer is allocated once (again only when finished problems leave a batch); each step is
 # a fixed sequence of in-place ufunc calls and two BLAS products, so the cost per iteration is the
-# two products plus a few passes over N numbers. The signs are folded into the gradient buffer
-# (row 0: +ηL·Aᵀr, row 1: −ηL·Aᵀr), so one multiply-subtract updates u and v together.
+# two products plus a few passes over N numbers. u and v live in one (2, N[, B]) array and the
+# signed steps (+ηL, −ηL) in a (2, 1[, 1]) column, so one multiply–scale–subtract updates both.
 
 
 def _powers(f: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | None) -> None:
@@ -532,21 +532,6 @@ def _powers(f: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | Non
     else:
         np.power(f, depth - 1, out=power)
     np.multiply(power, f, out=prod)
-
-
-def _step(
-    f: np.ndarray, grad: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | None
-) -> None:
-    """f -= L η f^(L−1) ⊙ (±Aᵀr), with grad holding ±ηL·Aᵀr; clobbers prod/power."""
-    if len(grad) == 2:
-        np.negative(grad[0], out=grad[1])
-    if depth == 2:
-        np.multiply(f, grad, out=prod)
-        f -= prod
-    else:
-        assert power is not None
-        np.multiply(power, grad, out=power)
-        f -= power
 
 
 def _signal(prod: np.ndarray, out: np.ndarray) -> None:
@@ -592,8 +577,7 @@ def _run_single(
     dense_t = dense.T if dense is not None else None
     prod = np.empty_like(f)
     power = np.empty_like(f)  # f^(L−1); unused for L = 2, where it is f itself
-    grad = np.empty_like(f)
-    grad0 = grad[0]
+    grad0 = np.empty(n)  # Aᵀr
     x, x_prev = np.empty(n), np.zeros(n)
     r = np.empty(m)
     scale = eta * depth
@@ -606,7 +590,8 @@ def _run_single(
     multiply, subtract, dot, isfinite = np.multiply, np.subtract, np.dot, math.isfinite
     signed = f.shape[0] == 2
     prod_u, prod_v = prod[0], prod[-1]
-    grad_v = grad[-1]
+    signs = np.array([[1.0], [-1.0]])[: f.shape[0]]
+    steps, last_step = np.zeros_like(signs), 0.0
     while True:
         if depth == 2:
             multiply(f, f, out=prod)
@@ -649,15 +634,14 @@ def _run_single(
             dot(dense_t, r, out=grad0)
         else:
             grad0[:] = op.rmatvec(r)
-        if signed:
-            multiply(grad0, -step_k, out=grad_v)
-        grad0 *= step_k
-        if depth == 2:
-            multiply(f, grad, out=prod)
-            f -= prod
-        else:
-            multiply(power, grad, out=power)
-            f -= power
+        if step_k != last_step:
+            np.multiply(signs, step_k, out=steps)
+            last_step = step_k
+        # f −= (±ηL) f^(L−1) ⊙ g: the row of signed steps broadcasts over u and v at once
+        weighted = prod if depth == 2 else power
+        multiply(f if depth == 2 else power, grad0, out=weighted)
+        weighted *= steps
+        f -= weighted
         k += 1
     res = float(np.linalg.norm(op.matvec(x) - y)) if status is StopReason.DIVERGED else rn2**0.5
     return {
@@ -705,13 +689,14 @@ def _run_batched(
     dense_t = dense.T if dense is not None else None
     scale = eta * depth
     monitor = _StagnationMonitor(stagnation_window, B)
+    signs = np.array([1.0, -1.0])[: f.shape[0], None, None]
 
     def buffers(b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
         shape = (f.shape[0], n, b)
         return (
             np.empty(shape),
             np.empty(shape) if depth > 2 else None,
-            np.empty(shape),
+            np.empty((n, b)),
             np.empty((n, b)),
         )
 
@@ -778,14 +763,14 @@ def _run_batched(
             x, x_prev = x_prev, x
             x_now = x_prev
         if dense_t is not None:
-            np.dot(dense_t, r, out=grad[0])
+            np.dot(dense_t, r, out=grad)
         else:
-            grad[0] = op.rmatvec(r)
-        if schedule is None:
-            grad[0] *= scale
-        else:
-            grad[0] *= scale * _schedule_factor(x_now, schedule, depth)
-        _step(f, grad, depth, prod, power)
+            grad[...] = op.rmatvec(r)
+        factor = scale if schedule is None else scale * _schedule_factor(x_now, schedule, depth)
+        weighted = prod if power is None else power
+        np.multiply(f if power is None else power, grad, out=weighted)
+        weighted *= signs * factor  # (signs, 1, 1) or (signs, 1, B): tiny
+        f -= weighted
         k += 1
     nan = ~np.isfinite(res_out)
     if nan.any():
