@@ -48,7 +48,7 @@ _SPLIT_RATIO = 100.0
 _MAX_SPLIT_FRACTION = 0.2
 # Above this λ_max(AAᵀ) / mean eigenvalue, AAᵀ is factored and used in the preconditioner.
 _GRAM_SPREAD = 6.0
-# Largest number of cached columns of L⁻¹A_T, as a multiple of m (bounds the memory).
+# Largest number of cached columns of L⁻¹A_T, as a multiple of the largest T (bounds the memory).
 _CACHE_FRACTION = 2.0
 
 
@@ -108,6 +108,7 @@ class NewtonSystem:
         self.factor_gram = method == "pcg" and _gram_spread(op) > _GRAM_SPREAD
         self._columns: sp.csc_array | np.ndarray | None = None
         self._cache = np.empty((m, 0))
+        self._gram = np.empty((0, 0))
         self._slot = np.full(n, -1)
         self._cached = 0
 
@@ -178,13 +179,18 @@ class NewtonSystem:
                 self._chol = np.sqrt(top) * np.eye(m)
         return self._chol
 
-    def _whitened_columns(self, T: np.ndarray) -> np.ndarray:
-        """W = L⁻¹ A[:, T], with columns cached between Newton steps."""
+    def _whitened_columns(self, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """W = L⁻¹ A[:, T] and its Gram matrix WᵀW, from a cache kept between Newton steps.
+
+        T changes little from step to step, so only the new columns are whitened and only their
+        inner products with the cached ones are computed (m·|new|·|cache| flops, not m·|T|²).
+        """
         chol = self._base()
         m = self.op.shape[0]
+        capacity = max(64, int(_CACHE_FRACTION * _MAX_SPLIT_FRACTION * m))
         missing = T[self._slot[T] < 0]
         if missing.size:
-            if self._cached + missing.size > _CACHE_FRACTION * m:
+            if self._cached + missing.size > capacity:
                 self._slot[:] = -1
                 self._cached = 0
                 missing = T
@@ -196,15 +202,23 @@ class NewtonSystem:
                 new = block / np.sqrt(self._gram_scale)
             else:
                 new = sla.solve_triangular(chol, block, lower=True, check_finite=False)
-            need = self._cached + missing.size
+            start, need = self._cached, self._cached + missing.size
+            size = max(need, min(capacity, 2 * self._cache.shape[1]))
             if need > self._cache.shape[1]:
-                grown = np.empty((m, max(need, 2 * self._cache.shape[1])))
-                grown[:, : self._cached] = self._cache[:, : self._cached]
+                grown = np.empty((m, size))
+                grown[:, :start] = self._cache[:, :start]
                 self._cache = grown
-            self._cache[:, self._cached : need] = new
-            self._slot[missing] = np.arange(self._cached, need)
+                gram = np.empty((size, size))
+                gram[:start, :start] = self._gram[:start, :start]
+                self._gram = gram
+            self._cache[:, start:need] = new
+            cross = new.T @ self._cache[:, :need]
+            self._gram[start:need, :need] = cross
+            self._gram[:start, start:need] = cross[:, :start].T
+            self._slot[missing] = np.arange(start, need)
             self._cached = need
-        return self._cache[:, self._slot[T]]
+        slots = self._slot[T]
+        return self._cache[:, slots], self._gram[np.ix_(slots, slots)]
 
     def _preconditioner(self, d: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         chol = self._base()
@@ -220,10 +234,10 @@ class NewtonSystem:
         d_rest = d[rest] if rest.any() else d
         sigma = float(np.sqrt(np.min(d_rest) * np.max(d_rest)))
         if big.size:
-            W = self._whitened_columns(big)
-            K = W.T @ W
+            W, K = self._whitened_columns(big)
             K[np.diag_indices_from(K)] += sigma / (d[big] - sigma)
-            K_factor = sla.cho_factor(K, lower=True, check_finite=False)
+            # numpy's Cholesky: scipy's cho_factor was many times slower on these matrices here
+            K_factor = (np.linalg.cholesky(K), True)
         else:
             W = np.empty((m, 0))
 
