@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .experiments.commands import add_plot, add_sweep
 from .io import InputFileError, load_array, save_array
 
 __all__ = ["build_parser", "main"]
@@ -47,8 +48,28 @@ def _add_recover(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=None, help="iteration bound")
     p.add_argument("--tol", type=float, default=None, help="relative residual tolerance")
     p.add_argument("--nonnegative", action="store_true", help="use the non-negative model x = u^L")
+    p.add_argument(
+        "--sparsity",
+        "-s",
+        type=int,
+        default=None,
+        metavar="K",
+        help="number of non-zeros to select (omp, iht; required by iht)",
+    )
+    p.add_argument(
+        "--noise-level",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="noise standard deviation σ: descent, omp and iht stop by the discrepancy principle "
+        "(‖Ax − y‖ ≤ 1.1·σ·√m), lasso sets λ = σ·√(2 log N)·max‖a_j‖",
+    )
     p.add_argument("--out", "-o", metavar="FILE", help="write x to .npy, .csv, .txt or .mat")
     p.set_defaults(handler=_cmd_recover)
+
+
+# the name under which each greedy solver takes the sparsity level
+_SPARSITY_OPTION = {"omp": "n_nonzero", "iht": "sparsity"}
 
 
 def _cmd_recover(args: argparse.Namespace) -> int:
@@ -73,6 +94,14 @@ def _cmd_recover(args: argparse.Namespace) -> int:
     }
     if args.nonnegative:
         options["nonnegative"] = True
+    if args.noise_level is not None:
+        options["noise_level"] = args.noise_level
+    if args.method == "iht" and args.sparsity is None:
+        raise ValueError("--method iht needs --sparsity K (the number of non-zeros to keep)")
+    if args.sparsity is not None:
+        if args.method not in _SPARSITY_OPTION:
+            raise ValueError(f"--sparsity applies to omp and iht, not to --method {args.method}")
+        options[_SPARSITY_OPTION[args.method]] = args.sparsity
     if args.out:
         _check_writable(Path(args.out))
     result = recover(A, y, method=args.method, **options)
@@ -93,6 +122,10 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 
 def _check_writable(path: Path) -> None:
+    if path.suffix.lower() not in (".npy", ".csv", ".txt", ".mat"):
+        raise InputFileError(
+            f"--out: unsupported suffix {path.suffix!r}; use .npy, .csv, .txt or .mat"
+        )
     if path.is_dir():
         raise InputFileError(f"--out: {path} is a directory, expected a file name")
     parent = path.parent if str(path.parent) else Path(".")
@@ -128,12 +161,23 @@ def _add_methods(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_methods)
 
 
+_SUMMARIES = {
+    "limit": "limit of the gradient flow (Newton on the dual), the method's answer",
+    "descent": "gradient descent on the factors u, v of x = u^L - v^L",
+    "flow": "exact gradient-flow trajectory x(t) (stiff ODE in the dual)",
+    "basis-pursuit": "min ||z||_1 subject to Az = y (linear program, HiGHS)",
+    "min-norm": "minimum-l2-norm solution A^+ y",
+    "omp": "orthogonal matching pursuit (greedy; --sparsity or --noise-level)",
+    "iht": "normalized iterative hard thresholding (needs --sparsity)",
+    "lasso": "min 1/2 ||Ax - y||^2 + lambda ||x||_1 (noisy data; --noise-level sets lambda)",
+}
+
+
 def _cmd_methods(args: argparse.Namespace) -> int:
     from .solvers import METHODS
 
     for name, func in METHODS.items():
-        doc = (func.__doc__ or "").strip().splitlines()[0]
-        print(f"{name:<15} {doc}")
+        print(f"{name:<15} {func.__name__:<18} {_SUMMARIES.get(name, '')}")
     return 0
 
 
@@ -149,13 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sparseflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add in (_add_recover, _add_demo, _add_methods):
+    for add in (_add_recover, _add_demo, _add_methods, add_sweep, add_plot):
         add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error)."""
+    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error).
+
+    Unexpected exceptions (bugs) are not caught, so that their traceback reaches the report.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -166,6 +213,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (InputFileError, ValueError, TypeError) as exc:
         print(f"sparseflow {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(
+            f"sparseflow {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except ArithmeticError as exc:
+        print(
+            f"sparseflow {args.command}: error: floating-point {type(exc).__name__} ({exc}); "
+            "choose a depth and alpha of ordinary size (e.g. depth <= 10, alpha <= 1)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
