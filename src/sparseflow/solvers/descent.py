@@ -572,7 +572,7 @@ def _run_single(
     Y: np.ndarray,
     depth: int,
     factors0: np.ndarray,
-    eta: float,
+    eta: np.ndarray,
     max_iter: int,
     tol: float,
     noise_level: float | None,
@@ -580,7 +580,7 @@ def _run_single(
     callback: Callable[[int, np.ndarray], bool | None] | None,
     history: bool,
     single: bool,
-    schedule: float | None,
+    schedule: np.ndarray | None,
     stagnation_window: int | None,
 ) -> dict[str, Any]:
     """One problem, shared factors: the loop of :func:`_run` on vectors, with scalar checks."""
@@ -597,7 +597,8 @@ def _run_single(
     grad0 = np.empty(n)  # Aᵀr
     x, x_prev = np.empty(n), np.zeros(n)
     r = np.empty(m)
-    scale = eta * depth
+    scale = float(eta[0]) * depth
+    step_k = scale
     losses: list[float] = []
     status, k = StopReason.MAX_ITER, 0
     target2 = target * target
@@ -645,7 +646,8 @@ def _run_single(
             if callback(k, current if single else current[:, None]):
                 status = StopReason.CALLBACK
                 break
-        step_k = scale if schedule is None else scale * float(_schedule_factor(x, schedule, depth))
+        if schedule is not None:
+            step_k = scale * float(np.asarray(_schedule_factor(x[:, None], schedule, depth))[0])
         x, x_prev = x_prev, x
         if dense_t is not None:
             dot(dense_t, r, out=grad0)
@@ -676,7 +678,7 @@ def _run_batched(
     Y: np.ndarray,
     depth: int,
     factors0: np.ndarray,
-    eta: float,
+    eta: np.ndarray,
     max_iter: int,
     tol: float,
     noise_level: float | None,
@@ -684,7 +686,7 @@ def _run_batched(
     callback: Callable[[int, np.ndarray], bool | None] | None,
     history: bool,
     single: bool,
-    schedule: float | None,
+    schedule: np.ndarray | None,
     stagnation_window: int | None,
 ) -> dict[str, Any]:
     """B problems sharing A, shared factors: one matrix–matrix product each way per step."""
@@ -704,7 +706,7 @@ def _run_batched(
     losses: list[np.ndarray] = []
     dense = op.toarray() if op.kind == "dense" else None
     dense_t = dense.T if dense is not None else None
-    scale = eta * depth
+    scale_a, bound_a = eta * depth, schedule  # per active problem
     monitor = _StagnationMonitor(stagnation_window, B)
     signs = np.array([1.0, -1.0])[: f.shape[0], None, None]
 
@@ -769,6 +771,8 @@ def _run_batched(
                 break
             f = np.ascontiguousarray(f[..., keep])
             monitor.keep(keep)
+            scale_a = scale_a[keep]
+            bound_a = None if bound_a is None else bound_a[keep]
             x_keep, r = np.ascontiguousarray(x[:, keep]), np.ascontiguousarray(r[:, keep])
             Ya, target_a, limit_a = np.ascontiguousarray(Ya[:, keep]), target_a[keep], limit_a[keep]
             prod, power, grad, x = buffers(active.size)
@@ -783,7 +787,7 @@ def _run_batched(
             np.dot(dense_t, r, out=grad)
         else:
             grad[...] = op.rmatvec(r)
-        factor = scale if schedule is None else scale * _schedule_factor(x_now, schedule, depth)
+        factor = scale_a if bound_a is None else scale_a * _schedule_factor(x_now, bound_a, depth)
         weighted = prod if power is None else power
         np.multiply(f if power is None else power, grad, out=weighted)
         weighted *= signs * factor  # (signs, 1, 1) or (signs, 1, B): tiny
