@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 # Re-install only when the package metadata changes.
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
+STAMP_BENCH := $(VENV)/.stamp-bench
 
-.PHONY: demo test test-all lint format clean
+.PHONY: demo test test-all lint format clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,17 @@ $(STAMP_DEMO): pyproject.toml | $(BIN)/python
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@ $(STAMP_DEMO)
+
+$(STAMP_BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	touch $@
+
+# Benchmarks against the peers (issue 5); never part of `make test`.
+bench: $(STAMP_BENCH)
+	$(BIN)/python benchmarks/run.py --sizes S1,S2,S3,S4 --out results/bench.json
+
+bench-quick: $(STAMP_BENCH)
+	$(BIN)/python benchmarks/run.py --sizes S1,S2 --repeat 3 --out results/bench-quick.json
 
 demo: $(STAMP_DEMO)
 	$(BIN)/sparseflow demo --out results/demo

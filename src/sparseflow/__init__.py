@@ -21,6 +21,7 @@ from .solvers import (
     iht,
     lasso,
     min_norm,
+    mirror_descent,
     omp,
     recover,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "iht",
     "lasso",
     "min_norm",
+    "mirror_descent",
     "omp",
     "recover",
 ]

@@ -134,8 +134,8 @@ class MeasurementOperator:
 
     def column_norms(self) -> np.ndarray:
         """Euclidean norm of each column (exact for matrices, probed for operators)."""
-        if self._dense is not None:
-            return np.linalg.norm(self._dense, axis=0)
+        if self._dense is not None:  # einsum: no m×N temporary (norm(axis=0) would make one)
+            return np.sqrt(np.einsum("ij,ij->j", self._dense, self._dense))
         if self._sparse is not None:
             return np.sqrt(np.asarray(self._sparse.multiply(self._sparse).sum(axis=0)).ravel())
         return np.linalg.norm(self.toarray(), axis=0)

@@ -13,6 +13,7 @@ from .flow import gradient_flow
 from .greedy import iht, omp
 from .lasso import lasso
 from .limit import flow_limit
+from .mirror import mirror_descent
 
 __all__ = [
     "METHODS",
@@ -23,6 +24,7 @@ __all__ = [
     "iht",
     "lasso",
     "min_norm",
+    "mirror_descent",
     "omp",
     "recover",
 ]

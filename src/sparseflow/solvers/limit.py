@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.sparse.linalg import LinearOperator, cg
 
 from .._validation import check_alpha, check_depth, check_positive, check_positive_int
 from ..models import Model
@@ -15,6 +14,7 @@ from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, combine, prepare, residual_norm
 from ._feasibility import infeasibility
+from ._newton import NewtonSystem
 
 __all__ = ["flow_limit"]
 
@@ -174,27 +174,6 @@ def _objective(model: Model, w: np.ndarray, mu: np.ndarray, y: np.ndarray) -> fl
         return float(np.sum(model.potential(w)) - y @ mu)
 
 
-def _newton_direction(op: MeasurementOperator, d: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Solve (A diag(d) Aᵀ) Δ = −r."""
-    m = op.shape[0]
-    if (op.is_matrix and op.kind == "dense") or (op.is_matrix and m <= 4000):
-        A = op.toarray()
-        B = A * np.sqrt(d)
-        M = B @ B.T
-        ridge = 0.0
-        top = float(np.max(np.diag(M))) or 1.0
-        for _ in range(8):
-            try:
-                factor = sla.cho_factor(M + ridge * np.eye(m), lower=True, check_finite=False)
-                return -sla.cho_solve(factor, r, check_finite=False)
-            except (np.linalg.LinAlgError, sla.LinAlgError):
-                ridge = max(ridge * 100, top * 1e-15)
-        return -np.linalg.lstsq(M, r, rcond=None)[0]
-    hess = LinearOperator((m, m), matvec=lambda v: op.matvec(d * op.rmatvec(v)), dtype=np.float64)
-    delta, _ = cg(hess, -r, rtol=1e-10, maxiter=10 * m)
-    return delta
-
-
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
     """Largest t with w + t·dw strictly inside the barrier (L ≥ 3).
 
@@ -223,6 +202,8 @@ def _newton(
     budget: int,
 ) -> tuple[np.ndarray, np.ndarray, StopReason, int, str]:
     eps = np.finfo(float).eps
+    system = NewtonSystem(op)
+    y_scale = max(float(np.linalg.norm(y)), 1e-300)
     w = op.rmatvec(mu)
     x = model.link(w)
     r = op.matvec(x) - y
@@ -249,7 +230,7 @@ def _newton(
                     "depth (precision about eps / alpha^(L-2)); use a larger alpha or smaller depth"
                 ),
             )
-        delta = _newton_direction(op, model.link_derivative(w), r)
+        delta = system.direction(model.link_derivative(w), r, r_norm / y_scale)
         dw = op.rmatvec(delta)
         slope = float(r @ delta)  # directional derivative of F = ΣH(Aᵀμ) − yᵀμ
         if not np.isfinite(slope) or slope >= 0:
