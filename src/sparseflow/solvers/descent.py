@@ -80,7 +80,7 @@ def _schedule_factor(x: np.ndarray, bound: np.ndarray, depth: int) -> np.ndarray
 class _StagnationMonitor:
     """Flags problems whose loss and factors have stopped moving over a window of iterations."""
 
-    def __init__(self, window: int | None, n_problems: int) -> None:
+    def __init__(self, window: int | None) -> None:
         self.window = window
         self.loss: np.ndarray | None = None
         self.factors: np.ndarray | None = None
@@ -421,7 +421,7 @@ def _run(
     res_out = np.zeros(B)
     losses: list[np.ndarray] = []
     x_prev = np.zeros((op.shape[1], B))
-    monitor = _StagnationMonitor(stagnation_window, B)
+    monitor = _StagnationMonitor(stagnation_window)
     eta_a, bound_a = eta, schedule  # per active problem
     k = 0
     while True:
@@ -522,8 +522,11 @@ def _message(
     if worst == StopReason.STAGNATED:
         return (
             f"{prefix}stagnated at relative residual {rel:.2e}: neither the loss nor any factor "
-            "moved over the stagnation window (a stationary point that does not fit y, e.g. "
-            "inconsistent data or no non-negative solution, or a plateau far beyond the budget)"
+            "moved over the stagnation window. Near the start this is the saddle plateau of "
+            "a small alpha and a deep model (escape takes about alpha^(2-L) steps): use a "
+            "larger alpha, a smaller depth, step_schedule='adaptive' or flow_limit; later it "
+            "is a stationary point that does not fit y (inconsistent data, or no non-negative "
+            "solution)"
         )
     return (
         f"{prefix}reached max_iter={max_iter} with relative residual {rel:.2e}; small alpha and "
@@ -603,7 +606,7 @@ def _run_single(
     status, k = StopReason.MAX_ITER, 0
     target2 = target * target
     window = stagnation_window
-    monitor = _StagnationMonitor(window, 1)
+    monitor = _StagnationMonitor(window)
     # Local names and inlined depth-2/3 cases: at small sizes the ufunc calls dominate the cost.
     multiply, subtract, dot, isfinite = np.multiply, np.subtract, np.dot, math.isfinite
     signed = f.shape[0] == 2
@@ -707,7 +710,7 @@ def _run_batched(
     dense = op.toarray() if op.kind == "dense" else None
     dense_t = dense.T if dense is not None else None
     scale_a, bound_a = eta * depth, schedule  # per active problem
-    monitor = _StagnationMonitor(stagnation_window, B)
+    monitor = _StagnationMonitor(stagnation_window)
     signs = np.array([1.0, -1.0])[: f.shape[0], None, None]
 
     def buffers(b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:

@@ -124,7 +124,10 @@ def _solve_one(
     timer = Timer()
     y_norm = float(np.linalg.norm(y))
     model = Model(depth, alpha, nonnegative)
-    abs_tol = tol * max(y_norm, np.finfo(float).tiny)
+    # Tolerances are relative to ‖y‖; for y = 0 (where the non-negative model's limit is the
+    # projection of α^L·1 onto {z ≥ 0, Az = 0}) relative to the starting residual ‖A h(0)‖.
+    ref = y_norm or float(np.linalg.norm(op.matvec(model.link(np.zeros(op.shape[1])))))
+    abs_tol = tol * max(ref, np.finfo(float).tiny)
     small_enough = op.is_matrix or op.shape[0] * op.shape[1] <= _MATERIALIZE
     can_refine = depth >= 3 and small_enough and y_norm > 0
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
@@ -151,9 +154,7 @@ def _solve_one(
     converged = status is StopReason.CONVERGED
     if converged:
         how = " (refined in mixed primal-dual variables)" if refined else ""
-        message = (
-            f"converged{how}: relative residual {res / max(y_norm, 1e-300):.2e} <= tol {tol:.1e}"
-        )
+        message = f"converged{how}: relative residual {res / max(ref, 1e-300):.2e} <= tol {tol:.1e}"
     elif status is StopReason.MAX_ITER:
         message = f"reached max_iter={max_iter} Newton iterations; {message}"
     return RecoveryResult(
@@ -203,12 +204,13 @@ def _newton(
 ) -> tuple[np.ndarray, np.ndarray, StopReason, int, str]:
     eps = np.finfo(float).eps
     system = NewtonSystem(op)
-    y_scale = max(float(np.linalg.norm(y)), 1e-300)
     w = op.rmatvec(mu)
     x = model.link(w)
     r = op.matvec(x) - y
     f = _objective(model, w, mu, y)
     r_norm = float(np.linalg.norm(r))
+    # relative to y, or to the starting residual when y = 0 (non-negative model)
+    y_scale = max(float(np.linalg.norm(y)), r_norm, 1e-300)
     best, best_it = r_norm, 0
     for it in range(budget + 1):
         if r_norm <= abs_tol:
@@ -218,7 +220,7 @@ def _newton(
         if r_norm < 0.5 * best:
             best, best_it = r_norm, it
         elif it - best_it >= _STALL_WINDOW:
-            rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
+            rel = r_norm / y_scale
             return (
                 mu,
                 x,
@@ -260,7 +262,7 @@ def _newton(
             t *= 0.5
         if not accepted:
             s_max = float(np.max(np.abs(model._scaled(w)[0]))) if model.depth >= 3 else 0.0
-            rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
+            rel = r_norm / y_scale
             message = f"line search made no progress at relative residual {rel:.2e}: " + (
                 "the dual is within float64 rounding of the barrier (max |s| = "
                 f"{s_max:.17g}); use a larger alpha or a smaller depth for this precision"
@@ -269,7 +271,7 @@ def _newton(
             )
             return mu, x, StopReason.PRECISION, it, message
         mu, w, x, r, f, r_norm = mu_new, w_new, x_new, r_new, f_new, r_new_norm
-    rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
+    rel = r_norm / y_scale
     return mu, x, StopReason.MAX_ITER, budget, f"relative residual {rel:.2e}"
 
 
