@@ -12,7 +12,15 @@ from importlib.metadata import PackageNotFoundError, version
 from .models import Model
 from .operators import MeasurementOperator, as_operator, dottest
 from .result import RecoveryResult, SparseflowWarning, StopReason
-from .solvers import METHODS, basis_pursuit, flow_limit, gradient_descent, min_norm, recover
+from .solvers import (
+    METHODS,
+    basis_pursuit,
+    basis_pursuit_admm,
+    flow_limit,
+    gradient_descent,
+    min_norm,
+    recover,
+)
 
 try:
     __version__ = version("sparseflow")
@@ -29,6 +37,7 @@ __all__ = [
     "__version__",
     "as_operator",
     "basis_pursuit",
+    "basis_pursuit_admm",
     "dottest",
     "flow_limit",
     "gradient_descent",

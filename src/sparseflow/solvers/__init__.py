@@ -6,17 +6,27 @@ from typing import Any
 
 from .._validation import check_choice
 from ..result import RecoveryResult
+from .admm import basis_pursuit_admm
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
 from .limit import flow_limit
 
-__all__ = ["METHODS", "basis_pursuit", "flow_limit", "gradient_descent", "min_norm", "recover"]
+__all__ = [
+    "METHODS",
+    "basis_pursuit",
+    "basis_pursuit_admm",
+    "flow_limit",
+    "gradient_descent",
+    "min_norm",
+    "recover",
+]
 
 METHODS = {
     "limit": flow_limit,
     "descent": gradient_descent,
     "basis-pursuit": basis_pursuit,
     "min-norm": min_norm,
+    "basis-pursuit-admm": basis_pursuit_admm,
 }
 
 

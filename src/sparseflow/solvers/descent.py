@@ -34,7 +34,7 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
     :math:`2/\lambda_{\max}` with :math:`\lambda_{\max} \le 2L^2\|A\|_2^2 M^{2-2/L}` for the
     loss Hessian in (u, v), where M over-estimates max|x_i| as 2‖y‖₂ over the median column norm.
     """
-    col = op.column_norms() if op.is_matrix else np.full(op.shape[1], op.norm() / 2)
+    col = op.column_norms() if op.has_cheap_column_norms else np.full(op.shape[1], op.norm() / 2)
     positive = col[col > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     y_norm = float(np.max(np.linalg.norm(y, axis=0)))

@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.sparse.linalg import LinearOperator, cg
 
 from .._validation import check_alpha, check_depth, check_positive, check_positive_int
 from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, combine, prepare, residual_norm
+from ._newton_cg import newton_cg_direction
 
 __all__ = ["flow_limit"]
 
@@ -151,9 +151,7 @@ def _newton_direction(op: MeasurementOperator, d: np.ndarray, r: np.ndarray) -> 
             except (np.linalg.LinAlgError, sla.LinAlgError):
                 ridge = max(ridge * 100, top * 1e-15)
         return -np.linalg.lstsq(M, r, rcond=None)[0]
-    hess = LinearOperator((m, m), matvec=lambda v: op.matvec(d * op.rmatvec(v)), dtype=np.float64)
-    delta, _ = cg(hess, -r, rtol=1e-10, maxiter=10 * m)
-    return delta
+    return newton_cg_direction(op, d, r)
 
 
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
