@@ -18,7 +18,10 @@ from .solvers import (
     basis_pursuit_admm,
     flow_limit,
     gradient_descent,
+    iht,
+    lasso,
     min_norm,
+    omp,
     recover,
 )
 
@@ -41,6 +44,9 @@ __all__ = [
     "dottest",
     "flow_limit",
     "gradient_descent",
+    "iht",
+    "lasso",
     "min_norm",
+    "omp",
     "recover",
 ]

@@ -30,7 +30,11 @@ def _describe(value: Any) -> str:
 def check_depth(depth: Any) -> int:
     """Return ``depth`` as an int ≥ 1 or raise."""
     if isinstance(depth, bool) or not isinstance(depth, numbers.Integral):
-        if isinstance(depth, numbers.Real) and float(depth).is_integer():
+        if (
+            isinstance(depth, numbers.Real)
+            and not isinstance(depth, bool)
+            and float(depth).is_integer()
+        ):
             depth = int(float(depth))
         else:
             raise TypeError(f"depth must be an integer >= 1, got {_describe(depth)}")

@@ -102,6 +102,8 @@ def _read(path: Path, suffix: str, key: str | None, name: str) -> Any:
     if suffix == ".mtx":
         return scipy.io.mmread(path)
     text = path.read_text()
+    if not text.strip():
+        raise InputFileError(f"{name}: {path} is empty, expected numbers")
     delimiter = "," if "," in text else None
     arr = np.loadtxt(path, delimiter=delimiter, ndmin=1)
     return arr

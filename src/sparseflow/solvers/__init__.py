@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._validation import check_choice
@@ -9,6 +10,8 @@ from ..result import RecoveryResult
 from .admm import basis_pursuit_admm
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
+from .greedy import iht, omp
+from .lasso import lasso
 from .limit import flow_limit
 
 __all__ = [
@@ -17,15 +20,21 @@ __all__ = [
     "basis_pursuit_admm",
     "flow_limit",
     "gradient_descent",
+    "iht",
+    "lasso",
     "min_norm",
+    "omp",
     "recover",
 ]
 
-METHODS = {
+METHODS: dict[str, Callable[..., RecoveryResult]] = {
     "limit": flow_limit,
     "descent": gradient_descent,
     "basis-pursuit": basis_pursuit,
     "min-norm": min_norm,
+    "omp": omp,
+    "iht": iht,
+    "lasso": lasso,
     "basis-pursuit-admm": basis_pursuit_admm,
 }
 
@@ -37,9 +46,10 @@ def recover(A: Any, y: Any, method: str = "limit", **options: Any) -> RecoveryRe
     ----------
     A : array_like, sparse matrix or LinearOperator, shape (m, N)
     y : array_like, shape (m,) or (m, B)
-    method : {"limit", "descent", "basis-pursuit", "min-norm"}, default "limit"
+    method : {"limit", "descent", "basis-pursuit", "min-norm", "omp", "iht", "lasso"}
         ``"limit"``: :func:`flow_limit`; ``"descent"``: :func:`gradient_descent`;
-        ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`.
+        ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`;
+        ``"omp"``/``"iht"``: :func:`omp`/:func:`iht` (greedy); ``"lasso"``: :func:`lasso`.
     **options
         Passed to the solver (e.g. ``depth``, ``alpha``).
 

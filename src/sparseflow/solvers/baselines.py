@@ -128,6 +128,8 @@ def min_norm(A: Any, y: Any, *, tol: float = 1e-12) -> RecoveryResult:
         outs = [lsmr(lin, c, atol=tol, btol=tol, maxiter=20 * min(op.shape)) for c in cols]
         x = outs[0][0] if y_arr.ndim == 1 else np.column_stack([o[0] for o in outs])
         n_iter = max(int(o[2]) for o in outs)
+    if op.is_matrix:  # zero columns contribute nothing: their coordinate is exactly 0
+        x[op.column_norms() == 0] = 0.0
     return RecoveryResult(
         x=x,
         converged=True,

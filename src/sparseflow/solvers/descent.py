@@ -18,6 +18,7 @@ from .._validation import (
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, prepare
+from ._feasibility import infeasibility
 
 __all__ = ["auto_step", "gradient_descent"]
 
@@ -25,6 +26,12 @@ __all__ = ["auto_step", "gradient_descent"]
 _DIVERGENCE_FACTOR = 1e4
 # How often step="auto" halves its step and restarts after a divergence.
 _AUTO_RETRIES = 6
+# Stagnation: over a window, the loss fell by less than this relative amount and no factor grew by
+# more than this relative amount (shrinking factors are ignored: they decay slowly at a stationary
+# point of the non-negative model).
+_STAGNATION_RTOL = 1e-8
+# The "adaptive" schedule never multiplies the step by more than this.
+_SCHEDULE_CAP = 100.0
 
 
 def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
@@ -34,15 +41,62 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
     :math:`2/\lambda_{\max}` with :math:`\lambda_{\max} \le 2L^2\|A\|_2^2 M^{2-2/L}` for the
     loss Hessian in (u, v), where M over-estimates max|x_i| as 2‖y‖₂ over the median column norm.
     """
-    col = op.column_norms() if op.has_cheap_column_norms else np.full(op.shape[1], op.norm() / 2)
-    positive = col[col > 0]
-    typical = float(np.median(positive)) if positive.size else 1.0
-    y_norm = float(np.max(np.linalg.norm(y, axis=0)))
-    big = max(2.0 * y_norm / typical, np.finfo(float).tiny)
+    big = _magnitude_bound(op, y)
     norm = op.norm()
     if norm == 0:
         return 1.0
     return 0.5 / (depth**2 * norm**2 * big ** (2.0 - 2.0 / depth))
+
+
+def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
+    """Over-estimate of max|x_i| for solutions of interest: 2‖y‖₂ over the median column norm."""
+    col = op.column_norms() if op.has_cheap_column_norms else np.full(op.shape[1], op.norm() / 2)
+    positive = col[col > 0]
+    typical = float(np.median(positive)) if positive.size else 1.0
+    y_norm = float(np.max(np.linalg.norm(y, axis=0)))
+    return max(2.0 * y_norm / typical, np.finfo(float).tiny)
+
+
+def _schedule_factor(x: np.ndarray, bound: float, depth: int) -> np.ndarray | float:
+    r"""Step multiplier of the "adaptive" schedule, one per problem (columns of x).
+
+    The stability bound scales like :math:`\max_i|x_i|^{-(2-2/L)}`; the base step assumes
+    max|x_i| = ``bound``, so while the iterate is still small (the plateau) the step can grow by
+    :math:`(\text{bound}/\max_i|x_i|)^{2-2/L}`, capped at ``_SCHEDULE_CAP``.
+    """
+    power = 2.0 - 2.0 / depth
+    if power == 0:
+        return 1.0
+    top = np.max(np.abs(x), axis=0)
+    floor = bound * _SCHEDULE_CAP ** (-1.0 / power)
+    return (bound / np.maximum(top, floor)) ** power
+
+
+class _StagnationMonitor:
+    """Flags problems whose loss and factors have stopped moving over a window of iterations."""
+
+    def __init__(self, window: int | None, n_problems: int) -> None:
+        self.window = window
+        self.loss: np.ndarray | None = None
+        self.factors: np.ndarray | None = None
+
+    def check(self, k: int, loss: np.ndarray, f: np.ndarray) -> np.ndarray:
+        stalled = np.zeros(loss.shape, dtype=bool)
+        if self.window is None or k % self.window:
+            return stalled
+        if self.loss is not None and self.factors is not None:
+            no_descent = loss >= self.loss * (1 - _STAGNATION_RTOL)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                growth = np.abs(f) / np.abs(self.factors) - 1.0
+            growth = np.where(np.isfinite(growth), growth, 0.0)
+            no_growth = growth.reshape(-1, loss.size).max(axis=0) <= _STAGNATION_RTOL
+            stalled = no_descent & no_growth
+        self.loss, self.factors = loss.copy(), np.abs(f).copy()
+        return stalled
+
+    def keep(self, mask: np.ndarray) -> None:
+        if self.loss is not None and self.factors is not None:
+            self.loss, self.factors = self.loss[mask], self.factors[..., mask]
 
 
 def gradient_descent(
@@ -59,6 +113,8 @@ def gradient_descent(
     init: Any = None,
     noise_level: float | None = None,
     discrepancy: float = 1.1,
+    step_schedule: str = "constant",
+    stagnation_window: int | None = 1000,
     callback: Callable[[int, np.ndarray], bool | None] | None = None,
     history: bool = False,
 ) -> RecoveryResult:
@@ -97,6 +153,17 @@ def gradient_descent(
         ‖Ax − y‖₂ ≤ discrepancy · σ · √m (the discrepancy principle).
     discrepancy : float, default 1.1
         The factor τ of the discrepancy principle.
+    step_schedule : {"constant", "adaptive"}, default "constant"
+        ``"adaptive"`` multiplies the step at every iteration by
+        :math:`(M/\max_i|x_i|)^{2-2/L}` (at most 100), where M is the magnitude bound the
+        automatic step assumes: an increasing schedule that keeps the step within the stability
+        bound at the current iterate and shortens the plateau while x is still small. The limit
+        then moves by O(step) like any finite step.
+    stagnation_window : int or None, default 1000
+        Every this many iterations, a problem whose loss fell by less than a relative 1e-8 and
+        none of whose factors grew by more than a relative 1e-8 is stopped with
+        ``StopReason.STAGNATED`` (a stationary point that does not fit y, or a plateau far longer
+        than the budget). None disables the check.
     callback : callable, optional
         Called as ``callback(k, x)`` after iteration k; returning True stops the run.
     history : bool, default False
@@ -141,6 +208,9 @@ def gradient_descent(
     if noise_level is not None:
         noise_level = check_positive(noise_level, "noise_level")
     discrepancy = check_positive(discrepancy, "discrepancy")
+    check_choice(step_schedule, "step_schedule", ("constant", "adaptive"))
+    if stagnation_window is not None:
+        stagnation_window = check_positive_int(stagnation_window, "stagnation_window")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if init is not None and parametrization != "separate":
@@ -158,31 +228,38 @@ def gradient_descent(
     single = y_arr.ndim == 1
     Y = y_arr[:, None] if single else y_arr
     retries = 0
+    schedule = _magnitude_bound(op, y_arr) if step_schedule == "adaptive" and depth > 1 else None
     while True:
-        out = _run(
-            op,
-            Y,
-            depth,
-            factors,
-            eta,
-            max_iter,
-            tol,
-            nonnegative,
-            parametrization,
-            noise_level,
-            discrepancy,
-            callback,
-            history,
-            single,
-        )
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            out = _run(
+                op,
+                Y,
+                depth,
+                factors,
+                eta,
+                max_iter,
+                tol,
+                nonnegative,
+                parametrization,
+                noise_level,
+                discrepancy,
+                callback,
+                history,
+                single,
+                schedule,
+                stagnation_window,
+            )
         if not (auto and out["diverged"].any() and retries < _AUTO_RETRIES):
             break
         retries += 1
         eta *= 0.5
     x, status, n_iter, res_norm = out["x"], out["status"], out["n_iter"], out["res_norm"]
+    infeasible = _confirm_infeasible(op, Y, status, nonnegative, tol)
     converged = bool(np.all(status == StopReason.CONVERGED))
     worst = StopReason(int(status.max()))
     message = _message(worst, status, n_iter, max_iter, eta, res_norm, Y, noise_level, discrepancy)
+    if infeasible:
+        message = f"{message}; {infeasible}"
     info: dict[str, Any] = {"step": eta, "auto_step_halvings": retries}
     if not single:
         info["status"] = [StopReason(int(s)) for s in status]
@@ -203,6 +280,19 @@ def gradient_descent(
         history=hist,
         info=info,
     )
+
+
+def _confirm_infeasible(
+    op: MeasurementOperator, Y: np.ndarray, status: np.ndarray, nonnegative: bool, tol: float
+) -> str:
+    """Turn STAGNATED into INFEASIBLE (in place) where an independent check shows y can't be fit."""
+    reasons = []
+    for j in np.flatnonzero(status == StopReason.STAGNATED):
+        reason = infeasibility(op, Y[:, j], nonnegative, tol)
+        if reason is not None:
+            status[j] = StopReason.INFEASIBLE
+            reasons.append(reason)
+    return reasons[0] if reasons else ""
 
 
 def _initial_factors(
@@ -277,6 +367,8 @@ def _run(
     callback: Callable[[int, np.ndarray], bool | None] | None,
     history: bool,
     single: bool,
+    schedule: float | None = None,
+    stagnation_window: int | None = None,
 ) -> dict[str, Any]:
     m, B = Y.shape
     shared = parametrization == "shared"
@@ -296,6 +388,7 @@ def _run(
     res_out = np.zeros(B)
     losses: list[np.ndarray] = []
     x_prev = np.zeros((op.shape[1], B))
+    monitor = _StagnationMonitor(stagnation_window, B)
     k = 0
     while True:
         prod, weight = _products(f, depth, shared)
@@ -309,9 +402,11 @@ def _run(
         bad = ~np.isfinite(rn) | (0.5 * rn**2 > limit_a)
         done = rn <= target_a
         reason = np.full(active.size, int(StopReason.MAX_ITER))
+        stalled = monitor.check(k, 0.5 * rn**2, f) & ~done & ~bad
+        reason[stalled] = StopReason.STAGNATED
         reason[done] = StopReason.CONVERGED
         reason[bad] = StopReason.DIVERGED
-        stop_now = done | bad
+        stop_now = done | bad | stalled
         if k >= max_iter:
             stop_now[:] = True
         elif callback is not None and not stop_now.all():
@@ -332,13 +427,15 @@ def _run(
             if active.size == 0:
                 break
             f, x, resid, weight = f[..., keep], x[:, keep], resid[:, keep], weight[..., keep]
+            monitor.keep(keep)
             Ya, target_a, limit_a = Ya[:, keep], target_a[keep], limit_a[keep]
         x_prev = x
         grad = op.rmatvec(resid)
+        eta_k = eta if schedule is None else eta * _schedule_factor(x, schedule, depth)
         if shared:
-            f[:, 0] -= eta * sign[:, 0] * weight * grad
+            f[:, 0] -= eta_k * sign[:, 0] * weight * grad
         else:
-            f -= eta * sign * weight * grad
+            f -= eta_k * sign * weight * grad
         k += 1
     # recompute residuals of diverged problems from the reported iterate
     nan = ~np.isfinite(res_out)
@@ -384,6 +481,14 @@ def _message(
         )
     if worst == StopReason.CALLBACK:
         return f"{prefix}stopped by the callback"
+    if worst == StopReason.INFEASIBLE:
+        return f"{prefix}stopped at relative residual {rel:.2e}"
+    if worst == StopReason.STAGNATED:
+        return (
+            f"{prefix}stagnated at relative residual {rel:.2e}: neither the loss nor any factor "
+            "moved over the stagnation window (a stationary point that does not fit y, e.g. "
+            "inconsistent data or no non-negative solution, or a plateau far beyond the budget)"
+        )
     return (
         f"{prefix}reached max_iter={max_iter} with relative residual {rel:.2e}; small alpha and "
         "deep models need many iterations (see flow_limit for the limit itself)"

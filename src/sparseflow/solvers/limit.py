@@ -2,6 +2,7 @@ r"""The limit of the gradient flow, computed directly by Newton's method on the 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -12,11 +13,14 @@ from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, combine, prepare, residual_norm
+from ._feasibility import infeasibility
 from ._newton_cg import newton_cg_direction
 
 __all__ = ["flow_limit"]
 
 _ARMIJO = 1e-4
+# Largest change of the exponent 4w of the depth-2 link in one Newton step.
+_EXP_STEP = 30.0
 # Newton steps without halving the residual after which the solve is declared stalled.
 _STALL_WINDOW = 30
 
@@ -108,13 +112,31 @@ def _solve_one(
     timer = Timer()
     y_norm = float(np.linalg.norm(y))
     model = Model(depth, alpha, nonnegative)
-    mu, x, status, n_iter, message = _newton(
-        op, y, model, np.zeros(op.shape[0]), tol * max(y_norm, np.finfo(float).tiny), max_iter
-    )
+    abs_tol = tol * max(y_norm, np.finfo(float).tiny)
+    can_refine = depth >= 3 and op.is_matrix and y_norm > 0
+    mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
+    status, n_iter, message = StopReason.MAX_ITER, 0, ""
+    if not (can_refine and _barrier_closeness(op, y, alpha, depth) < _UNRESOLVABLE):
+        mu, x, status, n_iter, message = _newton(op, y, model, mu, abs_tol, max_iter)
+    refined = False
+    if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
+        # The dual cannot be resolved near the barrier: refine in mixed primal–dual variables.
+        out = _refine(op, y, model, mu, x, abs_tol, max_iter - n_iter)
+        if out is not None:
+            refined = True
+            mu, x, status, extra, message = out
+            n_iter += extra
+    if status is not StopReason.CONVERGED:
+        reason = infeasibility(op, y, nonnegative, tol)
+        if reason is not None:
+            status, message = StopReason.INFEASIBLE, reason + "; the last iterate is returned"
     res = residual_norm(op, x, y)
     converged = status is StopReason.CONVERGED
     if converged:
-        message = f"converged: relative residual {res / max(y_norm, 1e-300):.2e} <= tol {tol:.1e}"
+        how = " (refined in mixed primal-dual variables)" if refined else ""
+        message = (
+            f"converged{how}: relative residual {res / max(y_norm, 1e-300):.2e} <= tol {tol:.1e}"
+        )
     elif status is StopReason.MAX_ITER:
         message = f"reached max_iter={max_iter} Newton iterations; {message}"
     return RecoveryResult(
@@ -126,7 +148,7 @@ def _solve_one(
         time=timer.elapsed(),
         method="flow_limit",
         residual_norm=res,
-        info={"dual": mu},
+        info={"dual": mu, "refined": refined},
     )
 
 
@@ -155,7 +177,14 @@ def _newton_direction(op: MeasurementOperator, d: np.ndarray, r: np.ndarray) -> 
 
 
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
-    """Largest t with w + t·dw strictly inside the barrier (L ≥ 3); ∞ otherwise."""
+    """Largest t with w + t·dw strictly inside the barrier (L ≥ 3).
+
+    For L = 2 there is no barrier, but h grows like e^{4|w|}: a step may change the exponent by at
+    most _EXP_STEP, so that a far-off first Newton step (h'(0) = 8α² is tiny) cannot overflow.
+    """
+    if model.depth == 2:
+        top = float(np.max(np.abs(dw), initial=0.0))
+        return _EXP_STEP / (4 * top) if top > 0 else np.inf
     if model.depth < 3:
         return np.inf
     s, _ = model._scaled(w)
@@ -242,3 +271,241 @@ def _newton(
         mu, w, x, r, f, r_norm = mu_new, w_new, x_new, r_new, f_new, r_new_norm
     rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
     return mu, x, StopReason.MAX_ITER, budget, f"relative residual {rel:.2e}"
+
+
+# --- refinement in mixed primal–dual variables ---------------------------------------------------
+# Coordinates whose scaled dual |s| is this close to the barrier are solved for in the primal.
+_PRIMAL_GAP = 1e-2
+# The continuation start solves the dual at an α whose barrier gap (see _barrier_closeness) is this
+# large, where float64 resolves it.
+_RESOLVABLE = 1e-6
+# Below this barrier gap the plain dual Newton is known to stall; go straight to the refinement.
+_UNRESOLVABLE = 1e-9
+
+
+def _refine(
+    op: MeasurementOperator,
+    y: np.ndarray,
+    model: Model,
+    mu: np.ndarray,
+    x: np.ndarray,
+    abs_tol: float,
+    budget: int,
+) -> tuple[np.ndarray, np.ndarray, StopReason, int, str] | None:
+    r"""Solve the limit's optimality conditions with the near-barrier coordinates in the primal.
+
+    For i in the primal set S the unknown is :math:`z_i` itself and the condition
+    :math:`k\alpha_i^{L-2}(A^\top\mu)_i = s(z_i)` is imposed with the gap :math:`1-|s(z_i)|`
+    computed from z to full relative precision (:meth:`Model.primal_dual`); the other
+    coordinates stay :math:`z_i = h((A^\top\mu)_i)`. Together with :math:`Az = y` this is a
+    square system in (μ, z_S), solved by Newton's method on the residual norm. Its Jacobian stays
+    well conditioned as α → 0 (the ℓ1 limit) because near the barrier g'' → 0 only removes a
+    regularizing term. The start is the dual solution at a larger α (continuation), where
+    float64 still resolves the dual, rescaled to the target α.
+    """
+    L = model.depth
+    A = op.toarray()
+    alpha = model.alpha
+    closeness = _barrier_closeness(op, y, alpha, L)
+    used = 0
+    if closeness < _RESOLVABLE:
+        factor = (_RESOLVABLE / closeness) ** (1.0 / (L - 2))
+        start_model = Model(L, alpha * factor, model.nonnegative)
+        mu0, x0, _, used, _ = _newton(op, y, start_model, np.zeros(op.shape[0]), abs_tol, budget)
+        # The scaled dual k α^{L-2} Aᵀμ converges as α → 0; keep it, rescale μ.
+        mu, x = mu0 * factor ** (L - 2), x0
+    c = L * (L - 2) * np.broadcast_to(alpha, (A.shape[1],)) ** (L - 2)
+    s = c * (A.T @ mu)
+    gap = 1.0 - (s if model.nonnegative else np.abs(s))
+    primal = gap < _PRIMAL_GAP
+    if model.nonnegative:
+        x = np.maximum(x, np.finfo(float).tiny)
+    best: tuple[np.ndarray, np.ndarray, StopReason, int, str] | None = None
+    for _ in range(4):
+        out = _mixed_newton(A, y, model, c, primal, mu, x, abs_tol, budget - used)
+        mu, x, status, n, message, near = out
+        used += n
+        best = (mu, x, status, used, message)
+        if status is StopReason.CONVERGED or not np.any(near & ~primal) or used >= budget:
+            break
+        primal = primal | near
+    return best
+
+
+def _barrier_closeness(
+    op: MeasurementOperator, y: np.ndarray, alpha: float | np.ndarray, depth: int
+) -> float:
+    r"""Typical gap 1 − |s| on the support: :math:`(\alpha^L / X)^{(L-2)/L}` for signals of size X.
+
+    X = ‖y‖₂ over the median column norm estimates the size of the large entries, so the test
+    is invariant to scaling A or y.
+    """
+    col = op.column_norms()
+    positive = col[col > 0]
+    typical = float(np.median(positive)) if positive.size else 1.0
+    size = max(float(np.linalg.norm(y)) / typical, np.finfo(float).tiny)
+    top = float(np.max(alpha))
+    return float(np.exp((depth - 2) / depth * (depth * np.log(top) - np.log(size))))
+
+
+def _submodel(model: Model, mask: np.ndarray) -> Model:
+    a = model.alpha
+    return Model(model.depth, a[mask] if isinstance(a, np.ndarray) else a, model.nonnegative)
+
+
+def _mixed_newton(
+    A: np.ndarray,
+    y: np.ndarray,
+    model: Model,
+    c: np.ndarray,
+    primal: np.ndarray,
+    mu: np.ndarray,
+    x: np.ndarray,
+    abs_tol: float,
+    budget: int,
+) -> tuple[np.ndarray, np.ndarray, StopReason, int, str, np.ndarray]:
+    eps = np.finfo(float).eps
+    m = A.shape[0]
+    dual = ~primal
+    A_S, A_C = A[:, primal], A[:, dual]
+    c_S, c_C = c[primal], c[dual]
+    m_S, m_C = _submodel(model, primal), _submodel(model, dual)
+    y_norm = float(np.linalg.norm(y))
+
+    def evaluate(mu: np.ndarray, z_S: np.ndarray) -> dict[str, Any] | None:
+        w_S, w_C = A_S.T @ mu, A_C.T @ mu
+        if w_C.size and not m_C.in_domain(w_C):
+            return None
+        if model.nonnegative and np.any(z_S <= 0):
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_C = m_C.link(w_C)
+        s_S, gap_S, slope_S = m_S.primal_dual(z_S) if z_S.size else (z_S, z_S, z_S)
+        sign = np.where(s_S >= 0, 1.0, -1.0)
+        cw = c_S * w_S
+        # Near the barrier s = sign·(1 − gap): subtract sign first so the gap keeps its digits.
+        f2 = np.where(gap_S < 0.5, (cw - sign) + sign * gap_S, cw - s_S)
+        f1 = A_S @ z_S + A_C @ x_C - y
+        # What float64 can resolve of c·Aᵀμ: a few ulps of the terms summed.
+        floor = 64 * eps * c_S * (np.abs(A_S).T @ np.abs(mu))
+        if not (np.all(np.isfinite(f1)) and np.all(np.isfinite(f2))):
+            return None
+        # The part of the residual outside range(A_S) can only be balanced by the dual
+        # coordinates, whose values are O(α^L): its rounding error (about eps·‖y‖) would send
+        # them to the barrier. Only what exceeds that noise is kept.
+        f1q = Q.T @ f1
+        tail = f1q[rank:]
+        noise = 256 * eps * (y_norm + float(np.linalg.norm(A_S @ z_S)))
+        tail_norm = float(np.linalg.norm(tail))
+        f1q[rank:] = tail * max(0.0, 1.0 - noise / tail_norm) if tail_norm > 0 else tail
+        merit = float(f1q @ f1q) / max(y_norm, 1e-300) ** 2 + float(f2 @ f2)
+        return {
+            "w_C": w_C,
+            "x_C": x_C,
+            "slope": slope_S,
+            "f1": f1,
+            "f1q": f1q,
+            "f2": f2,
+            "floor": floor,
+            "merit": merit,
+            "noise": noise,
+        }
+
+    # In the basis of a QR factorization of A_S, the μ-directions that z_S balances (range A_S)
+    # and those only the dual coordinates determine (its complement) separate; their scales
+    # differ by about α^L, which a diagonal scaling of this basis can then absorb.
+    rank = 0
+    Q = np.eye(m)
+    if np.any(primal):
+        Q, R_S, _ = sla.qr(A_S, mode="full", pivoting=True)
+        diag = np.abs(np.diag(R_S))
+        rank = int(np.count_nonzero(diag > 1e-12 * diag.max())) if diag.size else 0
+    QA_S, QA_C = Q.T @ A_S, Q.T @ A_C
+    c_ref = float(np.max(c))
+    z_S = x[primal].copy()
+    cur = evaluate(mu, z_S)
+    if cur is None:
+        return mu, x, StopReason.PRECISION, 0, "the refinement could not start", primal
+    status, message = StopReason.MAX_ITER, "the refinement reached its iteration budget"
+    it = 0
+    for it in range(budget + 1):
+        f1_norm = float(np.linalg.norm(cur["f1"]))
+        f2_ok = bool(np.all(np.abs(cur["f2"]) <= np.maximum(cur["floor"], 1e-11)))
+        if f1_norm <= abs_tol and f2_ok:
+            status, message = StopReason.CONVERGED, "converged"
+            break
+        if it == budget:
+            break
+        d_C = m_C.link_derivative(cur["w_C"])
+        J = np.zeros((m + z_S.size, m + z_S.size))
+        J[:m, :m] = (QA_C * d_C) @ QA_C.T
+        J[:m, m:] = QA_S
+        J[m:, :m] = c_S[:, None] * QA_S.T
+        J[m:, m:] = -np.diag(cur["slope"])
+        # Proximal damping of the μ-directions outside range(A_S): a move of one unit of the
+        # scaled dual there costs as much as the residual's rounding noise. Where the dual
+        # coordinates' values are far below that noise (α^L ≪ eps) float64 cannot determine these
+        # directions, and the damping keeps them put instead of driving them to the barrier.
+        J[rank:m, rank:m] += cur["noise"] * c_ref * np.eye(m - rank)
+        step = _equilibrated_solve(J, -np.concatenate([cur["f1q"], cur["f2"]]))
+        if step is None:
+            status, message = StopReason.PRECISION, "the mixed Newton system is singular"
+            break
+        d_mu, d_z = Q @ step[:m], step[m:]
+        t = 1.0
+        if m_C.depth >= 3 and z_S.size < c.size:
+            t = min(1.0, 0.99 * _max_step(m_C, cur["w_C"], A_C.T @ d_mu))
+        if model.nonnegative and np.any(d_z < 0):
+            t = min(t, 0.99 * float(np.min(-z_S[d_z < 0] / d_z[d_z < 0])))
+        new = None
+        for _ in range(60):
+            trial = evaluate(mu + t * d_mu, z_S + t * d_z)
+            if trial is not None and trial["merit"] < (1 - 1e-4 * t) * cur["merit"]:
+                new = trial
+                break
+            t *= 0.5
+        if new is None:
+            rel = f1_norm / max(y_norm, 1e-300)
+            worst = float(np.max(np.abs(cur["f2"]), initial=0.0))
+            status = StopReason.PRECISION
+            message = (
+                f"no further progress at relative residual {rel:.2e} and dual stationarity "
+                f"{worst:.1e}: float64 cannot resolve this alpha and depth more finely"
+            )
+            break
+        mu, z_S, cur = mu + t * d_mu, z_S + t * d_z, new
+    x = np.empty_like(x)
+    x[primal], x[dual] = z_S, cur["x_C"]
+    s_C = c_C * cur["w_C"]
+    near = np.zeros(primal.shape, dtype=bool)
+    near[dual] = 1.0 - (s_C if model.nonnegative else np.abs(s_C)) < _PRIMAL_GAP
+    return mu, x, status, it, message, near
+
+
+def _equilibrated_solve(J: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Solve J v = b after scaling rows and columns to unit max-norm (entries span many decades)."""
+    with np.errstate(divide="ignore"):
+        row = np.max(np.abs(J), axis=1)
+        if np.any(row == 0) or not np.all(np.isfinite(row)):
+            return None
+        R = 1.0 / row
+        col = np.max(np.abs(J * R[:, None]), axis=0)
+        if np.any(col == 0):
+            return None
+        C = 1.0 / col
+    M = (J * R[:, None]) * C
+    rhs = b * R
+    v = None
+    try:
+        with warnings.catch_warnings():
+            # ill-conditioning is expected here and judged by the residual afterwards
+            warnings.simplefilter("ignore", sla.LinAlgWarning)
+            v = sla.solve(M, rhs, check_finite=False)
+    except (np.linalg.LinAlgError, sla.LinAlgError):
+        pass
+    if v is None or np.linalg.norm(M @ v - rhs) > 1e-8 * np.linalg.norm(rhs):
+        # Singular, e.g. duplicate columns both solved for in the primal: the minimum-norm
+        # step treats the copies alike.
+        v = np.linalg.lstsq(M, rhs, rcond=1e-13)[0]
+    v = v * C
+    return v if np.all(np.isfinite(v)) else None

@@ -1,0 +1,176 @@
+"""Command-line interface: ``sparseflow recover``, ``sparseflow demo`` and friends.
+
+The CLI is thin: it parses arguments, calls the library and prints a summary. User mistakes end
+with a one-line message on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .io import InputFileError, load_array, save_array
+
+__all__ = ["build_parser", "main"]
+
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_recover(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "recover",
+        help="recover a sparse x from y = A x read from files",
+        description=(
+            "Recover a sparse x from measurements y = A x. Files may be .npy, .npz, .mat "
+            "(name an array as FILE:KEY when there are several), .mtx (MatrixMarket) or .csv."
+        ),
+    )
+    p.add_argument("--matrix", "-A", required=True, metavar="FILE", help="the m×N matrix A")
+    p.add_argument(
+        "--measurements", "-y", required=True, metavar="FILE", help="the measurements y (m,)"
+    )
+    p.add_argument(
+        "--method",
+        default="limit",
+        help="limit (flow limit, default), descent (gradient descent), basis-pursuit, min-norm; "
+        "and any other method listed by `sparseflow methods`",
+    )
+    p.add_argument("--depth", "-L", type=int, default=None, help="depth L of x = u^L − v^L")
+    p.add_argument("--alpha", type=float, default=None, help="initial scale α (small: sparser)")
+    p.add_argument("--max-iter", type=int, default=None, help="iteration bound")
+    p.add_argument("--tol", type=float, default=None, help="relative residual tolerance")
+    p.add_argument("--nonnegative", action="store_true", help="use the non-negative model x = u^L")
+    p.add_argument("--out", "-o", metavar="FILE", help="write x to .npy, .csv, .txt or .mat")
+    p.set_defaults(handler=_cmd_recover)
+
+
+def _cmd_recover(args: argparse.Namespace) -> int:
+    from .solvers import METHODS, recover
+
+    if args.method not in METHODS:
+        raise ValueError(f"--method must be one of {', '.join(METHODS)}, got {args.method!r}")
+    A = load_array(args.matrix, "--matrix")
+    y = load_array(args.measurements, "--measurements")
+    if not isinstance(y, np.ndarray):
+        y = y.toarray()
+    y = np.squeeze(y) if isinstance(y, np.ndarray) and y.ndim == 2 and 1 in y.shape else y
+    options = {
+        key: value
+        for key, value in {
+            "depth": args.depth,
+            "alpha": args.alpha,
+            "max_iter": args.max_iter,
+            "tol": args.tol,
+        }.items()
+        if value is not None
+    }
+    if args.nonnegative:
+        options["nonnegative"] = True
+    if args.out:
+        _check_writable(Path(args.out))
+    result = recover(A, y, method=args.method, **options)
+    x = result.x
+    nnz = int(np.sum(np.abs(x) > 1e-6 * max(float(np.abs(x).max()), 1e-300)))
+    residual = float(np.max(np.atleast_1d(result.residual_norm)))
+    print(f"method      {result.method}")
+    print(f"residual    {residual:.3e}  (‖Ax − y‖₂)")
+    print(f"l1 norm     {float(np.abs(x).sum()):.6g}")
+    print(f"nonzeros    {nnz}  (|x_i| > 1e-6 max|x|) of {x.shape[0]}")
+    print(f"iterations  {result.n_iter}")
+    print(f"time        {result.time:.3f} s")
+    print(f"stop        {result.status.name}: {result.message}")
+    if args.out:
+        path = save_array(args.out, x)
+        print(f"wrote       {path}")
+    return 0 if result.converged else 1
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise InputFileError(f"--out: {path} is a directory, expected a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputFileError(f"--out: directory {parent} does not exist")
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the main job: compressed sensing of a real ECG",
+        description=(
+            "Measure the PyWavelets ECG with 384 Gaussian projections and recover it in the db4 "
+            "wavelet basis with the flow limit (L=3), gradient descent (L=2), basis pursuit and "
+            "the minimum-ℓ2 solution. Writes figure.png, metrics.json and summary.md."
+        ),
+    )
+    p.add_argument(
+        "--out", default="results/demo", metavar="DIR", help="output folder (default results/demo)"
+    )
+    p.set_defaults(handler=_cmd_demo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.out)
+    return 0
+
+
+def _add_methods(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("methods", help="list the recovery methods")
+    p.set_defaults(handler=_cmd_methods)
+
+
+def _cmd_methods(args: argparse.Namespace) -> int:
+    from .solvers import METHODS
+
+    for name, func in METHODS.items():
+        doc = (func.__doc__ or "").strip().splitlines()[0]
+        print(f"{name:<15} {doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``sparseflow`` command."""
+    parser = argparse.ArgumentParser(
+        prog="sparseflow",
+        description=(
+            "Sparse recovery by gradient descent on overparameterized least squares: "
+            "x = u^L − v^L from u = v = α, as α → 0 an approximately ℓ1-minimal solution of Ax = y."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"sparseflow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add in (_add_recover, _add_demo, _add_methods):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return int(exc.code or 0)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (InputFileError, ValueError, TypeError) as exc:
+        print(f"sparseflow {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Experiments as data: trial functions, specs, runners, figures and reports."""
