@@ -30,10 +30,22 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+
+
+def __getattr__(name: str) -> object:
+    # The scikit-learn estimator is imported on first use: scikit-learn is an optional extra.
+    if name == "OverparamRegressor":
+        from .estimator import OverparamRegressor
+
+        return OverparamRegressor
+    raise AttributeError(f"module 'sparseflow' has no attribute {name!r}")
+
+
 __all__ = [
     "METHODS",
     "MeasurementOperator",
     "Model",
+    "OverparamRegressor",
     "RecoveryResult",
     "SparseflowWarning",
     "StopReason",

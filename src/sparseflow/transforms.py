@@ -278,9 +278,10 @@ class PartialFourier(Transform):
     :math:`R x \in \mathbb R^n` lists :math:`\operatorname{Re} X_0`, then
     :math:`\sqrt2\operatorname{Re} X_k` and :math:`\sqrt2\operatorname{Im} X_k` for
     :math:`1 \le k < n/2`, then :math:`\operatorname{Re} X_{n/2}` when n is even. R is an
-    orthogonal matrix (cosine and sine rows of norm 1), so :math:`A = S R` has orthonormal rows and
-    :math:`A^\top = R^\top S^\top`. Column norms are exact: the cosine row of frequency k contributes
-    :math:`(1 + \cos(4\pi kj/n))/n` to column j and the sine row :math:`(1 - \cos(4\pi kj/n))/n`.
+    orthogonal matrix (cosine and sine rows of norm 1), so :math:`A = S R` has orthonormal rows
+    and :math:`A^\top = R^\top S^\top`. Column norms are exact: the cosine row of frequency k
+    contributes :math:`(1 + \cos(4\pi kj/n))/n` to column j, the sine row
+    :math:`(1 - \cos(4\pi kj/n))/n`.
 
     Examples
     --------
