@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparseflow import OverparamRegressor, basis_pursuit  # noqa: E402
-from sparseflow.estimator import reduce_system  # noqa: E402
+from sparseflow import OverparamRegressor, basis_pursuit
+from sparseflow.estimator import reduce_system
 
-from .conftest import make_problem  # noqa: E402
+from .conftest import make_problem
 
 
 @parametrize_with_checks([OverparamRegressor()])

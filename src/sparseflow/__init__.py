@@ -31,7 +31,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 
-
 def __getattr__(name: str) -> object:
     # The scikit-learn estimator is imported on first use: scikit-learn is an optional extra.
     if name == "OverparamRegressor":

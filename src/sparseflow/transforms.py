@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pywt
 import scipy.fft as sfft
-from scipy.sparse.linalg import LinearOperator
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._validation import _describe, check_positive_int
 
@@ -85,13 +85,11 @@ class Transform(LinearOperator):
 
     # cheap facts ----------------------------------------------------------------------------------
     def norm(self) -> float:
-        """Spectral norm ‖A‖₂: 1 for orthonormal rows, else a cached power-iteration estimate."""
+        """Spectral norm ‖A‖₂: 1 for orthonormal rows, else computed once by Lanczos and cached."""
         if self.orthonormal_rows:
             return 1.0 if self.shape[0] > 0 else 0.0
         if self._norm_cache is None:
-            from .operators import MeasurementOperator
-
-            self._norm_cache = MeasurementOperator(_Plain(self), allow_overdetermined=True).norm()
+            self._norm_cache = _lanczos_norm(self)
         return self._norm_cache
 
     def toarray(self) -> np.ndarray:
@@ -111,14 +109,23 @@ class Transform(LinearOperator):
         return f"{type(self).__name__}(shape={self.shape})"
 
 
-class _Plain:
-    """A view of a Transform without its cheap-fact methods (for the generic power iteration)."""
-
-    def __init__(self, op: Transform) -> None:
-        self.shape = op.shape
-        self.dtype = op.dtype
-        self.matvec = op.matvec
-        self.rmatvec = op.rmatvec
+def _lanczos_norm(op: Transform) -> float:
+    """‖A‖₂ from the largest eigenvalue of the smaller Gram matrix (AAᵀ or AᵀA)."""
+    m, n = op.shape
+    wide = m <= n
+    d = min(m, n)
+    if wide:
+        gram = LinearOperator((d, d), matvec=lambda v: op._matvec(op._rmatvec(v)), dtype=float)
+    else:
+        gram = LinearOperator((d, d), matvec=lambda v: op._rmatvec(op._matvec(v)), dtype=float)
+    if d <= 64:
+        top = float(
+            np.max(np.linalg.eigvalsh(np.column_stack([gram.matvec(e) for e in np.eye(d)])))
+        )
+    else:
+        v0 = np.random.default_rng(0).standard_normal(d)
+        top = float(eigsh(gram, k=1, which="LA", v0=v0, tol=1e-12, return_eigenvectors=False)[0])
+    return float(np.sqrt(max(top, 0.0)))
 
 
 def random_rows(n: int, m: int, *, seed: int = 0, density: Any = None) -> np.ndarray:
@@ -555,7 +562,7 @@ def from_scipy(op: Any) -> Transform:
     Returns
     -------
     Transform
-        Products delegate to ``op``; :meth:`Transform.norm` uses power iteration.
+        Products delegate to ``op``; :meth:`Transform.norm` uses Lanczos iteration.
 
     Notes
     -----

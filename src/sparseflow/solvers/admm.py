@@ -19,6 +19,10 @@ __all__ = ["basis_pursuit_admm"]
 # Residual balancing (Boyd et al. 2011, §3.4.1): rescale ρ when one residual dominates.
 _BALANCE_RATIO = 10.0
 _BALANCE_FACTOR = 2.0
+# ρ is rebalanced only every few iterations and only early: ADMM converges for any fixed ρ, but
+# a ρ that keeps changing can cycle without converging.
+_BALANCE_EVERY = 10
+_BALANCE_UNTIL = 2000
 
 
 def basis_pursuit_admm(
@@ -181,6 +185,8 @@ def _admm_one(
         if not np.isfinite(primal):  # pragma: no cover - defensive: the iteration is firmly
             status, message = StopReason.DIVERGED, "non-finite iterate"  # non-expansive
             break
+        if it % _BALANCE_EVERY or it > _BALANCE_UNTIL:
+            continue
         if primal > _BALANCE_RATIO * dual:
             rho *= _BALANCE_FACTOR
             u /= _BALANCE_FACTOR
