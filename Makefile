@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 # Re-install only when the package metadata changes.
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
+STAMP_DOCS := $(VENV)/.stamp-docs
 
-.PHONY: demo test test-all lint format clean
+.PHONY: demo test test-all lint format clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,15 @@ $(STAMP_DEMO): pyproject.toml | $(BIN)/python
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@ $(STAMP_DEMO)
+
+$(STAMP_DOCS): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $@
+
+# The user guide (warnings are printed; -q keeps the rest quiet).
+docs: $(STAMP_DOCS)
+	$(BIN)/python -m sphinx --keep-going -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 demo: $(STAMP_DEMO)
 	$(BIN)/sparseflow demo --out results/demo
@@ -39,4 +49,4 @@ test-all: lint
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 clean:
-	rm -rf $(VENV) results build dist src/*.egg-info
+	rm -rf $(VENV) results build dist src/*.egg-info docs/_build docs/generated

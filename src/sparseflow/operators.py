@@ -3,6 +3,9 @@
 :func:`as_operator` accepts a dense ndarray, a scipy sparse matrix or array, a
 :class:`scipy.sparse.linalg.LinearOperator`, or any object with ``shape``, ``matvec`` and
 ``rmatvec`` (PyLops operators qualify), and returns a :class:`MeasurementOperator`.
+
+The matrix-free operators of :mod:`sparseflow.transforms` (partial DCT/Fourier, wavelet
+synthesis, compositions, PyLops and scipy adapters) are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,8 +17,34 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._validation import _describe, as_float_array
+from .transforms import (
+    Composition,
+    PartialDCT,
+    PartialFourier,
+    Transform,
+    WaveletSynthesis,
+    compose,
+    from_pylops,
+    from_scipy,
+    random_rows,
+    to_pylops,
+)
 
-__all__ = ["MeasurementOperator", "as_operator", "dottest"]
+__all__ = [
+    "Composition",
+    "MeasurementOperator",
+    "PartialDCT",
+    "PartialFourier",
+    "Transform",
+    "WaveletSynthesis",
+    "as_operator",
+    "compose",
+    "dottest",
+    "from_pylops",
+    "from_scipy",
+    "random_rows",
+    "to_pylops",
+]
 
 
 class MeasurementOperator:

@@ -168,7 +168,7 @@ def _admm_one(
     z = x.copy()
     u = np.zeros(n)
     status, message, it = StopReason.MAX_ITER, f"reached max_iter={max_iter} ADMM iterations", 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - it is reported after the loop
+    for it in range(1, max_iter + 1):
         x = project(z - u, y)
         z_prev = z
         z = _soft(x + u, 1.0 / rho)
