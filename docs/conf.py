@@ -6,7 +6,7 @@ from importlib.metadata import version as _version
 
 project = "sparseflow"
 author = "sparseflow developers"
-copyright = "2026, sparseflow developers"  # noqa: A001 - Sphinx's name for it
+copyright = "2026, sparseflow developers"
 release = _version("sparseflow")
 version = ".".join(release.split(".")[:2])
 

@@ -19,5 +19,5 @@ search = GridSearchCV(pipeline, {"overparamregressor__alpha": [1e-1, 1e-2, 1e-3]
 search.fit(X, y)
 model = search.best_estimator_[-1]
 print("best alpha:", search.best_params_["overparamregressor__alpha"])
-print("cross-validated R²: %.3f" % search.best_score_)
+print(f"cross-validated R²: {search.best_score_:.3f}")
 print("largest weights at", np.sort(np.argsort(-np.abs(model.coef_))[:4]))
