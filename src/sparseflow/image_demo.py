@@ -301,7 +301,7 @@ def run_image_demo(
     Examples
     --------
     >>> from sparseflow.image_demo import ImageDemoSettings, run_image_demo
-    >>> small = ImageDemoSettings(size=32, level=3)
+    >>> small = ImageDemoSettings(size=16, level=2, admm_tol=1e-3)
     >>> metrics = run_image_demo(None, small, verbose=False)
     >>> all(metrics[k]["converged"] for k in metrics if k != "_problem")
     True
