@@ -10,7 +10,7 @@ import numpy as np
 from ._validation import check_choice, check_depth, check_positive, check_positive_int
 from .result import RecoveryResult
 
-__all__ = ["OverparamRegressor"]
+__all__ = ["OverparamRegressor", "reduce_system"]
 
 
 def _import_sklearn() -> Any:
@@ -37,10 +37,32 @@ _ConvergenceWarning = _sklearn.exceptions.ConvergenceWarning
 def reduce_system(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""An r×N system with full row rank and the same least-squares gradient as (X, y).
 
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    B : ndarray of shape (r, n_features)
+    c : ndarray of shape (r,)
+        r is the numerical rank of X (singular values above max(X.shape)·eps·σ_max).
+
+    Notes
+    -----
     With the thin SVD :math:`X = U_r \Sigma_r V_r^\top` (r = rank X),
     :math:`B = \Sigma_r V_r^\top` and :math:`c = U_r^\top y` satisfy :math:`B^\top B = X^\top X`
     and :math:`B^\top c = X^\top y`, so gradient flow on :math:`\tfrac12\|Bx - c\|^2` follows the
     same path as on :math:`\tfrac12\|Xx - y\|^2` for every parametrization x = x(u, v).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseflow.estimator import reduce_system
+    >>> X = np.vstack([np.eye(2), np.eye(2)])  # 4 samples, 2 features
+    >>> B, c = reduce_system(X, np.array([1.0, 2.0, 3.0, 4.0]))
+    >>> B.shape, bool(np.allclose(B.T @ c, X.T @ [1.0, 2.0, 3.0, 4.0]))
+    ((2, 2), True)
     """
     U, sv, Vt = np.linalg.svd(X, full_matrices=False)
     cutoff = max(X.shape) * np.finfo(float).eps * (sv[0] if sv.size else 0.0)
