@@ -10,6 +10,7 @@ from ..result import RecoveryResult
 from .admm import basis_pursuit_admm
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
+from .flow import gradient_flow
 from .greedy import iht, omp
 from .lasso import lasso
 from .limit import flow_limit
@@ -20,6 +21,7 @@ __all__ = [
     "basis_pursuit_admm",
     "flow_limit",
     "gradient_descent",
+    "gradient_flow",
     "iht",
     "lasso",
     "min_norm",
@@ -30,6 +32,7 @@ __all__ = [
 METHODS: dict[str, Callable[..., RecoveryResult]] = {
     "limit": flow_limit,
     "descent": gradient_descent,
+    "flow": gradient_flow,
     "basis-pursuit": basis_pursuit,
     "min-norm": min_norm,
     "omp": omp,
@@ -46,8 +49,9 @@ def recover(A: Any, y: Any, method: str = "limit", **options: Any) -> RecoveryRe
     ----------
     A : array_like, sparse matrix or LinearOperator, shape (m, N)
     y : array_like, shape (m,) or (m, B)
-    method : {"limit", "descent", "basis-pursuit", "min-norm", "omp", "iht", "lasso"}
+    method : {"limit", "descent", "flow", "basis-pursuit", "min-norm", "omp", "iht", "lasso"}
         ``"limit"``: :func:`flow_limit`; ``"descent"``: :func:`gradient_descent`;
+        ``"flow"``: :func:`gradient_flow`;
         ``"basis-pursuit"``: :func:`basis_pursuit`; ``"min-norm"``: :func:`min_norm`;
         ``"omp"``/``"iht"``: :func:`omp`/:func:`iht` (greedy); ``"lasso"``: :func:`lasso`.
     **options
