@@ -158,6 +158,10 @@ def test_pylops_adapters_round_trip():
     assert pylops.utils.dottest(back, 6, 16, rtol=1e-12)
 
 
+def test_every_method_is_covered():
+    assert {method for method, _ in SOLVER_CASES.values()} == set(sparseflow.METHODS)
+
+
 # --- every solver accepts an operator and agrees with the same operator as a dense matrix ------
 
 
@@ -174,6 +178,7 @@ SOLVER_CASES = {
     "limit-L2": ("limit", {"depth": 2, "alpha": 1e-4}),
     "limit-L3": ("limit", {"depth": 3, "alpha": 1e-3}),
     "descent": ("descent", {"depth": 2, "alpha": 1e-2, "max_iter": 3000, "tol": 1e-4}),
+    "flow": ("flow", {"depth": 2, "alpha": 1e-2, "times": (50.0,)}),
     "basis-pursuit": ("basis-pursuit", {}),
     "basis-pursuit-admm": ("basis-pursuit-admm", {"tol": 1e-9}),
     "min-norm": ("min-norm", {}),
