@@ -137,6 +137,8 @@ def test_bad_construction_raises_value_error(make):
         lambda: PartialDCT(8, [0.5, 2.0]),
         lambda: from_scipy(np.eye(3)),
         lambda: Composition([np.eye(3)]),
+        lambda: from_scipy(aslinearoperator(np.eye(3, dtype=complex))),
+        lambda: compose(aslinearoperator(np.eye(3, dtype=complex))),
     ],
 )
 def test_bad_types_raise_type_error(make):
