@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_BENCH := $(VENV)/.stamp-bench
+STAMP_DOCS := $(VENV)/.stamp-docs
 
-.PHONY: demo test test-all lint format clean bench bench-quick
+.PHONY: demo test test-all lint format clean bench bench-quick docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,15 @@ bench: $(STAMP_BENCH)
 bench-quick: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py --sizes S1,S2 --repeat 3 --out results/bench-quick.json
 
+$(STAMP_DOCS): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $@
+
+# The user guide (warnings are printed; -q keeps the rest quiet).
+docs: $(STAMP_DOCS)
+	$(BIN)/python -m sphinx --keep-going -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
 demo: $(STAMP_DEMO)
 	$(BIN)/sparseflow demo --out results/demo
 
@@ -51,4 +61,4 @@ test-all: lint
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 clean:
-	rm -rf $(VENV) results build dist src/*.egg-info
+	rm -rf $(VENV) results build dist src/*.egg-info docs/_build docs/generated

@@ -15,6 +15,7 @@ from .result import RecoveryResult, SparseflowWarning, StopReason
 from .solvers import (
     METHODS,
     basis_pursuit,
+    basis_pursuit_admm,
     flow_limit,
     gradient_descent,
     gradient_flow,
@@ -31,16 +32,28 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+
+def __getattr__(name: str) -> object:
+    # The scikit-learn estimator is imported on first use: scikit-learn is an optional extra.
+    if name == "OverparamRegressor":
+        from .estimator import OverparamRegressor
+
+        return OverparamRegressor
+    raise AttributeError(f"module 'sparseflow' has no attribute {name!r}")
+
+
 __all__ = [
     "METHODS",
     "MeasurementOperator",
     "Model",
+    "OverparamRegressor",
     "RecoveryResult",
     "SparseflowWarning",
     "StopReason",
     "__version__",
     "as_operator",
     "basis_pursuit",
+    "basis_pursuit_admm",
     "dottest",
     "flow_limit",
     "gradient_descent",

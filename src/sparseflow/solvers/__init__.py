@@ -7,6 +7,7 @@ from typing import Any
 
 from .._validation import check_choice
 from ..result import RecoveryResult
+from .admm import basis_pursuit_admm
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
 from .flow import gradient_flow
@@ -18,6 +19,7 @@ from .mirror import mirror_descent
 __all__ = [
     "METHODS",
     "basis_pursuit",
+    "basis_pursuit_admm",
     "flow_limit",
     "gradient_descent",
     "gradient_flow",
@@ -38,6 +40,7 @@ METHODS: dict[str, Callable[..., RecoveryResult]] = {
     "omp": omp,
     "iht": iht,
     "lasso": lasso,
+    "basis-pursuit-admm": basis_pursuit_admm,
 }
 
 

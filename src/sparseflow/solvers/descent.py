@@ -55,7 +55,7 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
 
 def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
     """Over-estimate of max|x_i| for solutions of interest: 2‖y‖₂ over the median column norm."""
-    col = op.column_norms() if op.is_matrix else np.full(op.shape[1], op.norm() / 2)
+    col = op.column_norms() if op.has_cheap_column_norms else np.full(op.shape[1], op.norm() / 2)
     positive = col[col > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     y_norm = float(np.max(np.linalg.norm(y, axis=0)))
