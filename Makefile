@@ -7,6 +7,11 @@ STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 STAMP_BENCH := $(VENV)/.stamp-bench
 STAMP_DOCS := $(VENV)/.stamp-docs
+# One BLAS thread: at this project's sizes threads gain little, and numpy's and scipy's separate
+# OpenBLAS pools then spin against each other (measured: flow_limit on the demo 0.23 s with one
+# thread, 2.5 s with two on a busy 2-core machine). Override with `make OPENBLAS_NUM_THREADS=2 ...`.
+OPENBLAS_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS
 
 .PHONY: demo test test-all lint format clean bench bench-quick docs
 

@@ -219,6 +219,11 @@ def _newton(
             break
         if r_norm < 0.5 * best:
             best, best_it = r_norm, it
+        elif _should_go_direct(system, op, it - best_it):
+            # The preconditioned CG directions stopped paying off (e.g. a compressible signal
+            # with a large "support"): exact directions from the m × m factorization instead.
+            system = NewtonSystem(op, method="direct")
+            best_it = it
         elif it - best_it >= _STALL_WINDOW:
             rel = r_norm / y_scale
             return (
@@ -260,6 +265,10 @@ def _newton(
                     accepted = True
                     break
             t *= 0.5
+        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE):
+            system = NewtonSystem(op, method="direct")
+            best_it = it
+            continue
         if not accepted:
             s_max = float(np.max(np.abs(model._scaled(w)[0]))) if model.depth >= 3 else 0.0
             rel = r_norm / y_scale
@@ -273,6 +282,18 @@ def _newton(
         mu, w, x, r, f, r_norm = mu_new, w_new, x_new, r_new, f_new, r_new_norm
     rel = r_norm / y_scale
     return mu, x, StopReason.MAX_ITER, budget, f"relative residual {rel:.2e}"
+
+
+# Newton steps without halving the residual after which preconditioned CG gives way to exact
+# directions, when A is small enough (m at most _DIRECT_MAX_ROWS) to factor A diag(d) Aᵀ.
+_PCG_PATIENCE = 6
+_DIRECT_MAX_ROWS = 3000
+
+
+def _should_go_direct(system: NewtonSystem, op: MeasurementOperator, stalled_for: int) -> bool:
+    return (
+        system.method == "pcg" and stalled_for >= _PCG_PATIENCE and op.shape[0] <= _DIRECT_MAX_ROWS
+    )
 
 
 # --- refinement in mixed primal–dual variables ---------------------------------------------------
