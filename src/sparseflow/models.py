@@ -109,7 +109,7 @@ class Model:
 
     @property
     def barrier(self) -> float | np.ndarray:
-        """Supremum of admissible |w| (upper bound of w for the non-negative model); ∞ for L ≤ 2."""
+        """Supremum of admissible ``|w|`` (of w for the non-negative model); ∞ for L ≤ 2."""
         L = self.depth
         if L <= 2:
             return np.inf

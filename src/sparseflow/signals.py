@@ -57,7 +57,8 @@ def gaussian_matrix(m: int, n: int, rng: Any = None) -> np.ndarray:
 def sparse_signal(n: int, s: int, rng: Any = None, values: str = "gaussian") -> np.ndarray:
     """A length-n vector with a uniformly random support of size s.
 
-    ``values="gaussian"`` draws N(0, 1) entries, ``"sign"`` draws ±1, ``"positive"`` draws |N(0,1)|.
+    ``values="gaussian"`` draws N(0, 1) entries, ``"sign"`` draws ±1 and ``"positive"`` draws
+    ``|N(0, 1)|``.
     """
     n = check_positive_int(n, "n")
     if not 0 <= s <= n:
