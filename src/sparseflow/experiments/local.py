@@ -67,6 +67,16 @@ def _read_store(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a last line without its newline (a killed write), so appended rows start clean."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
 def _tasks(spec: ExperimentSpec, done: set[str], chunk: int) -> Iterator[Task]:
     for index, point in enumerate(spec.points):
         todo = [k for k in range(spec.trials) if _key(point, k) not in done]
@@ -110,6 +120,7 @@ def run_spec(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = out / f"{spec.name}.jsonl"
+    _drop_torn_tail(store)
     wanted = {_key(p, k) for p in spec.points for k in range(spec.trials)}
     existing = [r for r in _read_store(store) if _row_key(spec, r) in wanted]
     done = {_row_key(spec, r) for r in existing}

@@ -95,7 +95,7 @@ def _recovery(size: str) -> ExperimentSpec:
         title="Recovery probability vs m (N = 100, s = 5), flow limits beside basis pursuit",
         trial="recovery",
         points=tuple(_product({"n": 100, "s": 5}, series, m=m_values)),
-        trials=20 if quick else 100,
+        trials=40 if quick else 100,
         base_seed=_BASE_SEEDS["recovery"],
         figure="recovery",
     )
@@ -119,7 +119,7 @@ def _gap(size: str) -> ExperimentSpec:
 def _cost(size: str) -> ExperimentSpec:
     quick = size == "quick"
     alphas = [0.1, 0.03, 0.01, 0.003, 0.001]
-    max_iter = 20_000 if quick else 200_000
+    max_iter = 20_000 if quick else 50_000
     series = [
         {"method": meth, "depth": L, **({"max_iter": max_iter} if meth == "descent" else {})}
         for meth in ("descent", "flow", "limit")
@@ -151,7 +151,7 @@ def _phase(size: str) -> ExperimentSpec:
         title=f"Phase transition of basis pursuit over (m/N, s/m), N = {n}",
         trial="recovery",
         points=tuple(points),
-        trials=10 if quick else 100,
+        trials=20 if quick else 100,
         base_seed=_BASE_SEEDS["phase"],
         figure="phase",
     )
@@ -171,7 +171,7 @@ def _nonnegative(size: str) -> ExperimentSpec:
         title="Non-negative signals: the non-negative model x = u^L vs the signed one (N = 100)",
         trial="recovery",
         points=tuple(_product({"n": 100, "s": 5, "values": "positive"}, series, m=m_values)),
-        trials=20 if quick else 100,
+        trials=40 if quick else 100,
         base_seed=_BASE_SEEDS["nonnegative"],
         figure="nonnegative",
     )
@@ -182,7 +182,6 @@ def _noise(size: str) -> ExperimentSpec:
     sigmas = _floats(np.logspace(-3, -1, 5 if quick else 9))
     series: list[dict[str, Any]] = [
         {"method": "descent", "depth": 2, "alpha": 1e-3, "early_stop": True, "max_iter": 50_000},
-        {"method": "descent", "depth": 3, "alpha": 1e-2, "early_stop": True, "max_iter": 50_000},
         {"method": "lasso"},
         {"method": "limit", "depth": 3, "alpha": 1e-2},
         {"method": "basis-pursuit"},
@@ -192,7 +191,7 @@ def _noise(size: str) -> ExperimentSpec:
         title="Noisy data: early stopping (discrepancy principle) vs LASSO vs interpolation",
         trial="noisy",
         points=tuple(_product({"n": 100, "m": 40, "s": 5}, series, noise=sigmas)),
-        trials=10 if quick else 100,
+        trials=6 if quick else 100,
         base_seed=_BASE_SEEDS["noise"],
         figure="noise",
     )
