@@ -254,6 +254,16 @@ CLI_CASES: list[tuple[str, Callable[[dict[str, Path], Path], list[str]], str]] =
     ),
     ("depth 0", lambda f, t: ["-A", str(f["A"]), "-y", str(f["y"]), "--depth", "0"], "depth"),
     (
+        "iht needs a sparsity",
+        lambda f, t: ["-A", str(f["A"]), "-y", str(f["y"]), "--method", "iht"],
+        "sparsity",
+    ),
+    (
+        "omp has no depth",
+        lambda f, t: ["-A", str(f["A"]), "-y", str(f["y"]), "--method", "omp", "--depth", "3"],
+        "unknown option",
+    ),
+    (
         "max-iter 0",
         lambda f, t: ["-A", str(f["A"]), "-y", str(f["y"]), "--max-iter", "0"],
         "max_iter",

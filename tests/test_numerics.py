@@ -198,3 +198,32 @@ def test_batched_stagnation_is_per_problem() -> None:
     Y = np.column_stack([y, np.zeros_like(y)])
     res = sparseflow.gradient_descent(A, Y, depth=10, alpha=1e-8, max_iter=5000)
     assert res.info["status"] == [StopReason.STAGNATED, StopReason.CONVERGED]
+
+
+def test_matrix_free_operator_reaches_the_l1_limit() -> None:
+    from scipy.sparse.linalg import aslinearoperator
+
+    A, _, y = gaussian_instance(100, 40, 4, seed=2)
+    bp = bp_reference(A, y)
+    res = sparseflow.flow_limit(aslinearoperator(A), y, depth=4, alpha=1e-8)
+    assert res.converged
+    assert np.linalg.norm(res.x - bp) <= 1e-8 * np.linalg.norm(bp)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+@pytest.mark.parametrize("c", [1e-6, 1e6])
+def test_descent_is_scale_equivariant(depth: int, c: float) -> None:
+    # u ↦ c^{1/L} u maps the run on (A, y, α) to the run on (A, c·y, c^{1/L}α) when the step
+    # scales like c^{−(2−2/L)}, which step="auto" does; likewise A ↦ cA with α ↦ c^{−1/L}α.
+    A, _, y = gaussian_instance(60, 25, 3, seed=4)
+    base = sparseflow.gradient_descent(A, y, depth=depth, alpha=1e-2, max_iter=1000)
+    by_y = sparseflow.gradient_descent(
+        A, c * y, depth=depth, alpha=1e-2 * c ** (1 / depth), max_iter=1000
+    )
+    by_A = sparseflow.gradient_descent(
+        c * A, y, depth=depth, alpha=1e-2 * c ** (-1 / depth), max_iter=1000
+    )
+    norm = np.linalg.norm(base.x)
+    assert by_y.n_iter == base.n_iter == by_A.n_iter
+    assert np.linalg.norm(by_y.x / c - base.x) <= 1e-6 * norm
+    assert np.linalg.norm(by_A.x * c - base.x) <= 1e-6 * norm

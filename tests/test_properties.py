@@ -112,16 +112,18 @@ def _batch(seed: int, n_problems: int = 3):
 
 
 @settings(max_examples=10, deadline=None)
-@given(problem_seeds, st.sampled_from(["descent", "limit", "omp", "lasso"]))
+@given(problem_seeds, st.sampled_from(["descent", "adaptive", "limit", "omp", "lasso"]))
 def test_batched_equals_looped(seed: int, method: str) -> None:
     A, Y = _batch(seed)
-    # descent with a fixed step: step="auto" is chosen from the largest ‖y‖ of the whole batch
-    descent = {"depth": 2, "alpha": 1e-2, "max_iter": 300, "step": 0.05}
-    options = {"descent": descent, "limit": {"depth": 3}}
+    Y = Y * np.array([1.0, 10.0, 0.1])  # different scales: per-problem steps must differ
+    descent = {"depth": 2, "alpha": 1e-2, "max_iter": 300}  # step="auto": chosen per problem
+    adaptive = {**descent, "step_schedule": "adaptive"}
+    options = {"descent": descent, "adaptive": adaptive, "limit": {"depth": 3}}
     opts = options.get(method, {})
-    batched = sparseflow.recover(A, Y, method=method, **opts)
+    name = "descent" if method == "adaptive" else method
+    batched = sparseflow.recover(A, Y, method=name, **opts)
     for j in range(Y.shape[1]):
-        single = sparseflow.recover(A, Y[:, j], method=method, **opts)
+        single = sparseflow.recover(A, Y[:, j], method=name, **opts)
         assert np.allclose(batched.x[:, j], single.x, rtol=1e-12, atol=1e-14)
 
 

@@ -45,7 +45,11 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
     norm = op.norm()
     if norm == 0:
         return 1.0
-    return 0.5 / (depth**2 * norm**2 * big ** (2.0 - 2.0 / depth))
+    with np.errstate(under="ignore"):
+        scale = big ** (2.0 - 2.0 / depth)
+    if scale == 0:  # y = 0: nothing moves, any finite step will do
+        scale = 1.0
+    return min(0.5 / (depth**2 * norm**2 * scale), 1e300)
 
 
 def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
@@ -57,7 +61,7 @@ def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
     return max(2.0 * y_norm / typical, np.finfo(float).tiny)
 
 
-def _schedule_factor(x: np.ndarray, bound: float, depth: int) -> np.ndarray | float:
+def _schedule_factor(x: np.ndarray, bound: np.ndarray, depth: int) -> np.ndarray | float:
     r"""Step multiplier of the "adaptive" schedule, one per problem (columns of x).
 
     The stability bound scales like :math:`\max_i|x_i|^{-(2-2/L)}`; the base step assumes
@@ -217,18 +221,23 @@ def gradient_descent(
         raise ValueError('init is only used with parametrization="separate"')
     factors = _initial_factors(init, alpha_v, depth, n, nonnegative, parametrization)
     auto = isinstance(step, str)
+    single = y_arr.ndim == 1
+    Y = y_arr[:, None] if single else y_arr
+    columns = range(Y.shape[1])
+    # One step (and schedule bound) per problem, so that a batch equals its problems one by one.
     if auto:
         check_choice(step, "step", ("auto",))
-        eta = auto_step(op, y_arr, depth)
+        eta = np.array([auto_step(op, Y[:, [j]], depth) for j in columns])
         if parametrization == "separate":
             eta *= depth
     else:
-        eta = check_positive(step, "step")
-
-    single = y_arr.ndim == 1
-    Y = y_arr[:, None] if single else y_arr
+        eta = np.full(Y.shape[1], check_positive(step, "step"))
     retries = 0
-    schedule = _magnitude_bound(op, y_arr) if step_schedule == "adaptive" and depth > 1 else None
+    schedule = (
+        np.array([_magnitude_bound(op, Y[:, [j]]) for j in columns])
+        if step_schedule == "adaptive" and depth > 1
+        else None
+    )
     while True:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             out = _run(
@@ -257,10 +266,15 @@ def gradient_descent(
     infeasible = _confirm_infeasible(op, Y, status, nonnegative, tol)
     converged = bool(np.all(status == StopReason.CONVERGED))
     worst = StopReason(int(status.max()))
-    message = _message(worst, status, n_iter, max_iter, eta, res_norm, Y, noise_level, discrepancy)
+    message = _message(
+        worst, status, n_iter, max_iter, float(np.max(eta)), res_norm, Y, noise_level, discrepancy
+    )
     if infeasible:
         message = f"{message}; {infeasible}"
-    info: dict[str, Any] = {"step": eta, "auto_step_halvings": retries}
+    info: dict[str, Any] = {
+        "step": float(eta[0]) if single else eta.tolist(),
+        "auto_step_halvings": retries,
+    }
     if not single:
         info["status"] = [StopReason(int(s)) for s in status]
         info["n_iter"] = n_iter.tolist()
@@ -357,7 +371,7 @@ def _run(
     Y: np.ndarray,
     depth: int,
     factors0: np.ndarray,
-    eta: float,
+    eta: np.ndarray,
     max_iter: int,
     tol: float,
     nonnegative: bool,
@@ -367,7 +381,7 @@ def _run(
     callback: Callable[[int, np.ndarray], bool | None] | None,
     history: bool,
     single: bool,
-    schedule: float | None = None,
+    schedule: np.ndarray | None = None,
     stagnation_window: int | None = None,
 ) -> dict[str, Any]:
     m, B = Y.shape
@@ -389,6 +403,7 @@ def _run(
     losses: list[np.ndarray] = []
     x_prev = np.zeros((op.shape[1], B))
     monitor = _StagnationMonitor(stagnation_window, B)
+    eta_a, bound_a = eta, schedule  # per active problem
     k = 0
     while True:
         prod, weight = _products(f, depth, shared)
@@ -428,10 +443,12 @@ def _run(
                 break
             f, x, resid, weight = f[..., keep], x[:, keep], resid[:, keep], weight[..., keep]
             monitor.keep(keep)
+            eta_a = eta_a[keep]
+            bound_a = None if bound_a is None else bound_a[keep]
             Ya, target_a, limit_a = Ya[:, keep], target_a[keep], limit_a[keep]
         x_prev = x
         grad = op.rmatvec(resid)
-        eta_k = eta if schedule is None else eta * _schedule_factor(x, schedule, depth)
+        eta_k = eta_a if bound_a is None else eta_a * _schedule_factor(x, bound_a, depth)
         if shared:
             f[:, 0] -= eta_k * sign[:, 0] * weight * grad
         else:

@@ -57,7 +57,10 @@ def flow_limit(
     Returns
     -------
     RecoveryResult
-        ``x`` is the limit; ``info["dual"]`` holds μ*.
+        ``x`` is the limit; ``info["dual"]`` holds μ*; ``info["refined"]`` says whether the
+        mixed primal–dual refinement (below) was used. ``INFEASIBLE`` when an independent check
+        shows that no (non-negative) z satisfies Az = y; ``PRECISION`` when float64 cannot reach
+        the tolerance, with the best answer found.
 
     Notes
     -----
@@ -71,6 +74,15 @@ def flow_limit(
     Newton's method is applied to D with Hessian :math:`-A\,\mathrm{diag}(h'(A^\top\mu))A^\top`
     (an m×m Cholesky factorization for matrices, conjugate gradients for matrix-free operators),
     with a backtracking line search that keeps :math:`A^\top\mu` inside the domain of H.
+
+    For L ≥ 3 and small α the dual sits within :math:`\approx(\alpha^L/|x_i|)^{(L-2)/L}` of its
+    barrier on the support, below float64's resolution of :math:`k\alpha^{L-2}w` once that gap
+    is about 1e-9 or less. The solver then (or when the plain Newton stalls) solves the same
+    optimality conditions with the near-barrier coordinates as primal unknowns :math:`z_i`,
+    whose barrier gap is computed from :math:`z_i` to full relative precision
+    (:meth:`Model.primal_dual`), starting from the dual solution at a larger α (continuation).
+    This delivers the limit wherever float64 represents it (THEORY §5); as α → 0 it is the
+    ℓ1 (basis pursuit) solution.
 
     Examples
     --------
@@ -113,7 +125,8 @@ def _solve_one(
     y_norm = float(np.linalg.norm(y))
     model = Model(depth, alpha, nonnegative)
     abs_tol = tol * max(y_norm, np.finfo(float).tiny)
-    can_refine = depth >= 3 and op.is_matrix and y_norm > 0
+    small_enough = op.is_matrix or op.shape[0] * op.shape[1] <= _MATERIALIZE
+    can_refine = depth >= 3 and small_enough and y_norm > 0
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
     status, n_iter, message = StopReason.MAX_ITER, 0, ""
     if not (can_refine and _barrier_closeness(op, y, alpha, depth) < _UNRESOLVABLE):
@@ -121,11 +134,15 @@ def _solve_one(
     refined = False
     if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
         # The dual cannot be resolved near the barrier: refine in mixed primal–dual variables.
+        plain_newton_ran = n_iter > 0
         out = _refine(op, y, model, mu, x, abs_tol, max_iter - n_iter)
         if out is not None:
-            refined = True
-            mu, x, status, extra, message = out
-            n_iter += extra
+            n_iter += out[3]
+            # keep the plain Newton answer when a failed refinement did not improve on it
+            better = residual_norm(op, out[1], y) <= residual_norm(op, x, y)
+            if out[2] is StopReason.CONVERGED or not plain_newton_ran or better:
+                refined = True
+                mu, x, status, _, message = out
     if status is not StopReason.CONVERGED:
         reason = infeasibility(op, y, nonnegative, tol)
         if reason is not None:
@@ -281,8 +298,10 @@ _PRIMAL_GAP = 1e-2
 # The continuation start solves the dual at an α whose barrier gap (see _barrier_closeness) is this
 # large, where float64 resolves it.
 _RESOLVABLE = 1e-6
-# Below this barrier gap the plain dual Newton is known to stall; go straight to the refinement.
-_UNRESOLVABLE = 1e-9
+# Matrix-free operators up to this many entries are materialized for the refinement.
+_MATERIALIZE = 4_000_000
+# Below this barrier gap the plain dual Newton stalls or crawls: go straight to the refinement.
+_UNRESOLVABLE = 1e-6
 
 
 def _refine(
