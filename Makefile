@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
 
-.PHONY: demo test test-all lint format clean
+.PHONY: demo test test-all lint format clean reproduce
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_DEMO)
 	$(BIN)/sparseflow demo --out results/demo
+
+reproduce: $(STAMP_DEMO)
+	$(BIN)/sparseflow reproduce --quick --out results/reproduce
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
