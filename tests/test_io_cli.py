@@ -174,3 +174,36 @@ def test_cli_help_and_version(capsys):
 def test_cli_methods_lists_solvers(capsys):
     assert main(["methods"]) == 0
     assert "basis-pursuit" in capsys.readouterr().out
+
+
+def test_cli_greedy_and_noise_options(tmp_path, capsys):
+    A, x, y = make_problem(80, 30, 3, seed=5)
+    noisy = y + 0.01 * np.random.default_rng(0).standard_normal(y.shape)
+    np.save(tmp_path / "A.npy", A)
+    np.save(tmp_path / "y.npy", noisy)
+    files = ["-A", str(tmp_path / "A.npy"), "-y", str(tmp_path / "y.npy")]
+    out = tmp_path / "x.npy"
+    assert (
+        main(
+            [
+                "recover",
+                *files,
+                "--method",
+                "omp",
+                "--sparsity",
+                "3",
+                "-o",
+                str(out),
+                "--noise-level",
+                "0.01",
+            ]
+        )
+        == 0
+    )
+    assert np.flatnonzero(np.load(out)).tolist() == np.flatnonzero(x).tolist()
+    assert main(["recover", *files, "--method", "descent", "--noise-level", "0.01"]) == 0
+    assert "discrepancy" in capsys.readouterr().out
+    assert main(["recover", *files, "--method", "iht"]) == 2
+    assert "--sparsity" in capsys.readouterr().err
+    assert main(["recover", *files, "--method", "limit", "--sparsity", "3"]) == 2
+    assert "--sparsity applies to omp and iht" in capsys.readouterr().err

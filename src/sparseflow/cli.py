@@ -47,8 +47,28 @@ def _add_recover(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=None, help="iteration bound")
     p.add_argument("--tol", type=float, default=None, help="relative residual tolerance")
     p.add_argument("--nonnegative", action="store_true", help="use the non-negative model x = u^L")
+    p.add_argument(
+        "--sparsity",
+        "-s",
+        type=int,
+        default=None,
+        metavar="K",
+        help="number of non-zeros to select (omp, iht; required by iht)",
+    )
+    p.add_argument(
+        "--noise-level",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="noise standard deviation σ: descent, omp and iht stop by the discrepancy principle "
+        "(‖Ax − y‖ ≤ 1.1·σ·√m), lasso sets λ = σ·√(2 log N)·max‖a_j‖",
+    )
     p.add_argument("--out", "-o", metavar="FILE", help="write x to .npy, .csv, .txt or .mat")
     p.set_defaults(handler=_cmd_recover)
+
+
+# the name under which each greedy solver takes the sparsity level
+_SPARSITY_OPTION = {"omp": "n_nonzero", "iht": "sparsity"}
 
 
 def _cmd_recover(args: argparse.Namespace) -> int:
@@ -73,6 +93,14 @@ def _cmd_recover(args: argparse.Namespace) -> int:
     }
     if args.nonnegative:
         options["nonnegative"] = True
+    if args.noise_level is not None:
+        options["noise_level"] = args.noise_level
+    if args.method == "iht" and args.sparsity is None:
+        raise ValueError("--method iht needs --sparsity K (the number of non-zeros to keep)")
+    if args.sparsity is not None:
+        if args.method not in _SPARSITY_OPTION:
+            raise ValueError(f"--sparsity applies to omp and iht, not to --method {args.method}")
+        options[_SPARSITY_OPTION[args.method]] = args.sparsity
     if args.out:
         _check_writable(Path(args.out))
     result = recover(A, y, method=args.method, **options)
