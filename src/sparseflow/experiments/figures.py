@@ -132,7 +132,9 @@ def plot_recovery(
 
 def plot_nonnegative(df: Any, ax: Any = None) -> Any:
     """Recovery rate of non-negative signals, with the signed and non-negative ℓ1 predictions."""
-    return plot_recovery(df, ax, nonnegative=True)
+    ax = plot_recovery(df, ax, nonnegative=True)
+    ax.set_title("Non-negative signals: " + ax.get_title())
+    return ax
 
 
 def _median_band(sub: Any, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
