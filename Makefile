@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 # Re-install only when the package metadata changes.
 STAMP_DEMO := $(VENV)/.stamp-demo
 STAMP_TEST := $(VENV)/.stamp-test
+STAMP_BENCH := $(VENV)/.stamp-bench
+STAMP_DOCS := $(VENV)/.stamp-docs
 
-.PHONY: demo test test-all lint format clean reproduce
+.PHONY: demo test test-all lint format clean bench bench-quick docs reproduce
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,26 @@ $(STAMP_DEMO): pyproject.toml | $(BIN)/python
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@ $(STAMP_DEMO)
+
+$(STAMP_BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	touch $@
+
+# Benchmarks against the peers (issue 5); never part of `make test`.
+bench: $(STAMP_BENCH)
+	$(BIN)/python benchmarks/run.py --sizes S1,S2,S3,S4 --out results/bench.json
+
+bench-quick: $(STAMP_BENCH)
+	$(BIN)/python benchmarks/run.py --sizes S1,S2 --repeat 3 --out results/bench-quick.json
+
+$(STAMP_DOCS): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[docs]"
+	touch $@
+
+# The user guide (warnings are printed; -q keeps the rest quiet).
+docs: $(STAMP_DOCS)
+	$(BIN)/python -m sphinx --keep-going -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 demo: $(STAMP_DEMO)
 	$(BIN)/sparseflow demo --out results/demo
@@ -42,4 +64,4 @@ test-all: lint
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 clean:
-	rm -rf $(VENV) results build dist src/*.egg-info
+	rm -rf $(VENV) results build dist src/*.egg-info docs/_build docs/generated

@@ -207,3 +207,18 @@ def test_cli_greedy_and_noise_options(tmp_path, capsys):
     assert "--sparsity" in capsys.readouterr().err
     assert main(["recover", *files, "--method", "limit", "--sparsity", "3"]) == 2
     assert "--sparsity applies to omp and iht" in capsys.readouterr().err
+
+
+def test_cli_reports_numerical_overflow_and_bad_files_in_one_line(files, tmp_path, capsys):
+    _, _, _, paths = files
+    base = ["recover", "-A", str(paths["npy"][0]), "-y", str(paths["npy"][1])]
+    assert main([*base, "--alpha", "1e300"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "text.npy").write_bytes(b"not numpy at all")
+    assert main(["recover", "-A", str(tmp_path / "text.npy"), "-y", str(paths["npy"][1])]) == 2
+    assert "no NumPy header" in capsys.readouterr().err
+    # the output suffix is checked before the (possibly long) solve
+    assert main([*base, "--out", str(tmp_path / "x.xyz")]) == 2
+    assert "unsupported suffix" in capsys.readouterr().err
+    assert not (tmp_path / "x.xyz").exists()

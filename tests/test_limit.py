@@ -139,3 +139,13 @@ def test_sparse_and_operator_inputs_agree_with_dense(small_problem):
         other = sparseflow.flow_limit(variant, y, depth=3, alpha=1e-2)
         assert other.converged
         assert np.allclose(other.x, dense.x, rtol=1e-6, atol=1e-9)
+
+
+def test_nonnegative_zero_measurements_converge_to_a_feasible_point():
+    """y = 0: the limit is the projection of α^L·1 onto {z ≥ 0, Az = 0}, found to tolerance."""
+    A, _, _ = make_problem(30, 10, 2, seed=0)
+    res = sparseflow.flow_limit(A, np.zeros(10), depth=3, alpha=1e-2, nonnegative=True)
+    assert res.converged, res.message
+    start = np.linalg.norm(A @ np.full(30, 1e-2**3))
+    assert np.linalg.norm(A @ res.x) <= 1e-10 * start
+    assert np.all(res.x >= 0) and "e+2" not in res.message

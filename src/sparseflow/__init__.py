@@ -15,12 +15,14 @@ from .result import RecoveryResult, SparseflowWarning, StopReason
 from .solvers import (
     METHODS,
     basis_pursuit,
+    basis_pursuit_admm,
     flow_limit,
     gradient_descent,
     gradient_flow,
     iht,
     lasso,
     min_norm,
+    mirror_descent,
     omp,
     recover,
 )
@@ -30,16 +32,28 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+
+def __getattr__(name: str) -> object:
+    # The scikit-learn estimator is imported on first use: scikit-learn is an optional extra.
+    if name == "OverparamRegressor":
+        from .estimator import OverparamRegressor
+
+        return OverparamRegressor
+    raise AttributeError(f"module 'sparseflow' has no attribute {name!r}")
+
+
 __all__ = [
     "METHODS",
     "MeasurementOperator",
     "Model",
+    "OverparamRegressor",
     "RecoveryResult",
     "SparseflowWarning",
     "StopReason",
     "__version__",
     "as_operator",
     "basis_pursuit",
+    "basis_pursuit_admm",
     "dottest",
     "flow_limit",
     "gradient_descent",
@@ -47,6 +61,7 @@ __all__ = [
     "iht",
     "lasso",
     "min_norm",
+    "mirror_descent",
     "omp",
     "recover",
 ]

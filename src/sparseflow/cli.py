@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .experiments.commands import add_plot, add_sweep
 from .io import InputFileError, load_array, save_array
 
 __all__ = ["build_parser", "main"]
@@ -121,6 +122,10 @@ def _cmd_recover(args: argparse.Namespace) -> int:
 
 
 def _check_writable(path: Path) -> None:
+    if path.suffix.lower() not in (".npy", ".csv", ".txt", ".mat"):
+        raise InputFileError(
+            f"--out: unsupported suffix {path.suffix!r}; use .npy, .csv, .txt or .mat"
+        )
     if path.is_dir():
         raise InputFileError(f"--out: {path} is a directory, expected a file name")
     parent = path.parent if str(path.parent) else Path(".")
@@ -141,10 +146,22 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", default="results/demo", metavar="DIR", help="output folder (default results/demo)"
     )
+    p.add_argument(
+        "--image",
+        action="store_true",
+        help="instead: recover the camera image (128×128) from 27%% partial-DCT measurements "
+        "(flow limit and ADMM basis pursuit); writes image.png and metrics.json",
+    )
     p.set_defaults(handler=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.image:
+        from .image_demo import run_image_demo
+
+        out = args.out if args.out != "results/demo" else "results/image"
+        run_image_demo(out)
+        return 0
     from .demo import run_demo
 
     run_demo(args.out)
@@ -156,12 +173,23 @@ def _add_methods(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_methods)
 
 
+_SUMMARIES = {
+    "limit": "limit of the gradient flow (Newton on the dual), the method's answer",
+    "descent": "gradient descent on the factors u, v of x = u^L - v^L",
+    "flow": "exact gradient-flow trajectory x(t) (stiff ODE in the dual)",
+    "basis-pursuit": "min ||z||_1 subject to Az = y (linear program, HiGHS)",
+    "min-norm": "minimum-l2-norm solution A^+ y",
+    "omp": "orthogonal matching pursuit (greedy; --sparsity or --noise-level)",
+    "iht": "normalized iterative hard thresholding (needs --sparsity)",
+    "lasso": "min 1/2 ||Ax - y||^2 + lambda ||x||_1 (noisy data; --noise-level sets lambda)",
+}
+
+
 def _cmd_methods(args: argparse.Namespace) -> int:
     from .solvers import METHODS
 
     for name, func in METHODS.items():
-        doc = (func.__doc__ or "").strip().splitlines()[0]
-        print(f"{name:<15} {doc}")
+        print(f"{name:<15} {func.__name__:<18} {_SUMMARIES.get(name, '')}")
     return 0
 
 
@@ -228,13 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sparseflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add in (_add_recover, _add_demo, _add_methods, _add_reproduce):
+    for add in (_add_recover, _add_demo, _add_methods, add_sweep, add_plot, _add_reproduce):
         add(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error)."""
+    """Entry point; returns the exit code (0 success, 1 not converged, 2 usage or input error).
+
+    Unexpected exceptions (bugs) are not caught, so that their traceback reaches the report.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -245,6 +276,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (InputFileError, ValueError, TypeError) as exc:
         print(f"sparseflow {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(
+            f"sparseflow {args.command}: error: {exc.strerror or exc}: {exc.filename or ''}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except ArithmeticError as exc:
+        print(
+            f"sparseflow {args.command}: error: floating-point {type(exc).__name__} ({exc}); "
+            "choose a depth and alpha of ordinary size (e.g. depth <= 10, alpha <= 1)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

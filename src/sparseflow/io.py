@@ -92,6 +92,9 @@ def load_array(spec: str | os.PathLike[str], name: str = "file") -> Any:
 
 def _read(path: Path, suffix: str, key: str | None, name: str) -> Any:
     if suffix == ".npy":
+        with path.open("rb") as handle:
+            if handle.read(6) != b"\x93NUMPY":
+                raise InputFileError(f"{name}: {path} is not a .npy file (no NumPy header)")
         return np.load(path, allow_pickle=False)
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:

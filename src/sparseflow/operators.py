@@ -3,6 +3,9 @@
 :func:`as_operator` accepts a dense ndarray, a scipy sparse matrix or array, a
 :class:`scipy.sparse.linalg.LinearOperator`, or any object with ``shape``, ``matvec`` and
 ``rmatvec`` (PyLops operators qualify), and returns a :class:`MeasurementOperator`.
+
+The matrix-free operators of :mod:`sparseflow.transforms` (partial DCT/Fourier, wavelet
+synthesis, compositions, PyLops and scipy adapters) are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,8 +17,34 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from ._validation import _describe, as_float_array
+from .transforms import (
+    Composition,
+    PartialDCT,
+    PartialFourier,
+    Transform,
+    WaveletSynthesis,
+    compose,
+    from_pylops,
+    from_scipy,
+    random_rows,
+    to_pylops,
+)
 
-__all__ = ["MeasurementOperator", "as_operator", "dottest"]
+__all__ = [
+    "Composition",
+    "MeasurementOperator",
+    "PartialDCT",
+    "PartialFourier",
+    "Transform",
+    "WaveletSynthesis",
+    "as_operator",
+    "compose",
+    "dottest",
+    "from_pylops",
+    "from_scipy",
+    "random_rows",
+    "to_pylops",
+]
 
 
 class MeasurementOperator:
@@ -95,6 +124,8 @@ class MeasurementOperator:
             return np.asarray(self._sparse @ x)
         if x.ndim == 1:
             return np.asarray(self._op.matvec(x), dtype=np.float64).reshape(-1)
+        if hasattr(self._op, "matmat"):
+            return np.asarray(self._op.matmat(x), dtype=np.float64).reshape(self.shape[0], -1)
         return np.column_stack([self.matvec(x[:, j]) for j in range(x.shape[1])])
 
     def rmatvec(self, r: np.ndarray) -> np.ndarray:
@@ -105,6 +136,8 @@ class MeasurementOperator:
             return np.asarray(self._sparse.T @ r)
         if r.ndim == 1:
             return np.asarray(self._op.rmatvec(r), dtype=np.float64).reshape(-1)
+        if hasattr(self._op, "rmatmat"):
+            return np.asarray(self._op.rmatmat(r), dtype=np.float64).reshape(self.shape[1], -1)
         return np.column_stack([self.rmatvec(r[:, j]) for j in range(r.shape[1])])
 
     @property
@@ -124,24 +157,51 @@ class MeasurementOperator:
         return self.matvec(np.eye(n))
 
     def norm(self, n_iter: int = 100, rtol: float = 1e-6, seed: int = 0) -> float:
-        """Estimate the spectral norm ‖A‖₂ by power iteration on AᵀA (cached)."""
+        """Spectral norm ‖A‖₂ (cached): exact for small dense A and for operators that know it
+        (a ``norm()`` method, e.g. :mod:`sparseflow.transforms`), else power iteration on AᵀA."""
         if self._norm is None:
-            if self._dense is not None and min(self.shape) <= 500:
+            known = _known(self._op, "norm")
+            if known is not None:
+                self._norm = float(known)
+            elif self._dense is not None and min(self.shape) <= 500:
                 self._norm = float(np.linalg.norm(self._dense, 2))
             else:
                 self._norm = _power_norm(self, n_iter, rtol, seed)
         return self._norm
 
     def column_norms(self) -> np.ndarray:
-        """Euclidean norm of each column (exact for matrices, probed for operators)."""
-        if self._dense is not None:
-            return np.linalg.norm(self._dense, axis=0)
+        """Euclidean norm of each column.
+
+        Exact for matrices and for operators with a ``column_norms()`` method that returns an
+        array (:mod:`sparseflow.transforms`); other operators are materialized (small N only).
+        """
+        if self._dense is not None:  # einsum: no m×N temporary (norm(axis=0) would make one)
+            return np.sqrt(np.einsum("ij,ij->j", self._dense, self._dense))
         if self._sparse is not None:
             return np.sqrt(np.asarray(self._sparse.multiply(self._sparse).sum(axis=0)).ravel())
+        known = _known(self._op, "column_norms")
+        if known is not None:
+            return np.asarray(known, dtype=np.float64).reshape(self.shape[1])
         return np.linalg.norm(self.toarray(), axis=0)
+
+    @property
+    def has_cheap_column_norms(self) -> bool:
+        """True when :meth:`column_norms` needs no materialization."""
+        return self.is_matrix or _known(self._op, "column_norms") is not None
 
     def __repr__(self) -> str:
         return f"MeasurementOperator(shape={self.shape}, kind={self.kind!r})"
+
+
+def _known(op: Any, name: str) -> Any:
+    """``op.name()`` when the wrapped operator offers that cheap fact, else None."""
+    method = getattr(op, name, None) if op is not None else None
+    if not callable(method):
+        return None
+    try:
+        return method()
+    except (NotImplementedError, TypeError):
+        return None
 
 
 def _power_norm(op: MeasurementOperator, n_iter: int, rtol: float, seed: int) -> float:

@@ -18,8 +18,16 @@ class SparseflowWarning(UserWarning):
 class StopReason(enum.IntEnum):
     """Why a solver stopped. Users can branch on these values.
 
-    ``CONVERGED`` is the only success; every other value means the tolerance was not met, and the
-    result holds the best answer found with a message saying what happened.
+    ``CONVERGED`` is the only success (for noisy data with a noise level it means the discrepancy
+    principle was met); every other value means the tolerance was not met, and the result holds
+    the best answer found with a message saying what happened.
+
+    - ``MAX_ITER``: the iteration (or time) budget ran out.
+    - ``DIVERGED``: the loss grew without bound or became non-finite (step too large).
+    - ``STAGNATED``: no progress over a window of iterations.
+    - ``CALLBACK``: the user's callback asked to stop.
+    - ``INFEASIBLE``: no solution of Az = y exists (for the non-negative model: no z ≥ 0).
+    - ``PRECISION``: float64 cannot resolve the requested tolerance for these parameters.
     """
 
     CONVERGED = 0
@@ -29,7 +37,6 @@ class StopReason(enum.IntEnum):
     CALLBACK = 4
     INFEASIBLE = 5
     PRECISION = 6
-    EARLY_STOP = 7
 
 
 @dataclass(eq=False)

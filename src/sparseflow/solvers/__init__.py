@@ -7,22 +7,26 @@ from typing import Any
 
 from .._validation import check_choice
 from ..result import RecoveryResult
+from .admm import basis_pursuit_admm
 from .baselines import basis_pursuit, min_norm
 from .descent import gradient_descent
 from .flow import gradient_flow
 from .greedy import iht, omp
 from .lasso import lasso
 from .limit import flow_limit
+from .mirror import mirror_descent
 
 __all__ = [
     "METHODS",
     "basis_pursuit",
+    "basis_pursuit_admm",
     "flow_limit",
     "gradient_descent",
     "gradient_flow",
     "iht",
     "lasso",
     "min_norm",
+    "mirror_descent",
     "omp",
     "recover",
 ]
@@ -36,6 +40,7 @@ METHODS: dict[str, Callable[..., RecoveryResult]] = {
     "omp": omp,
     "iht": iht,
     "lasso": lasso,
+    "basis-pursuit-admm": basis_pursuit_admm,
 }
 
 

@@ -2,6 +2,7 @@ r"""Vanilla gradient descent on the factors of the overparameterized model."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +55,7 @@ def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
 
 def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
     """Over-estimate of max|x_i| for solutions of interest: 2‖y‖₂ over the median column norm."""
-    col = op.column_norms() if op.is_matrix else np.full(op.shape[1], op.norm() / 2)
+    col = op.column_norms() if op.has_cheap_column_norms else np.full(op.shape[1], op.norm() / 2)
     positive = col[col > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     y_norm = float(np.max(np.linalg.norm(y, axis=0)))
@@ -79,7 +80,7 @@ def _schedule_factor(x: np.ndarray, bound: np.ndarray, depth: int) -> np.ndarray
 class _StagnationMonitor:
     """Flags problems whose loss and factors have stopped moving over a window of iterations."""
 
-    def __init__(self, window: int | None, n_problems: int) -> None:
+    def __init__(self, window: int | None) -> None:
         self.window = window
         self.loss: np.ndarray | None = None
         self.factors: np.ndarray | None = None
@@ -384,6 +385,24 @@ def _run(
     schedule: np.ndarray | None = None,
     stagnation_window: int | None = None,
 ) -> dict[str, Any]:
+    if parametrization == "shared" and depth >= 2:
+        fast = _run_single if Y.shape[1] == 1 else _run_batched
+        return fast(
+            op,
+            Y,
+            depth,
+            factors0[:, 0],
+            eta,
+            max_iter,
+            tol,
+            noise_level,
+            discrepancy,
+            callback,
+            history,
+            single,
+            schedule,
+            stagnation_window,
+        )
     m, B = Y.shape
     shared = parametrization == "shared"
     # f holds the factors of the still-active problems only: (signs, L_factors, N, B_active).
@@ -402,7 +421,7 @@ def _run(
     res_out = np.zeros(B)
     losses: list[np.ndarray] = []
     x_prev = np.zeros((op.shape[1], B))
-    monitor = _StagnationMonitor(stagnation_window, B)
+    monitor = _StagnationMonitor(stagnation_window)
     eta_a, bound_a = eta, schedule  # per active problem
     k = 0
     while True:
@@ -503,10 +522,288 @@ def _message(
     if worst == StopReason.STAGNATED:
         return (
             f"{prefix}stagnated at relative residual {rel:.2e}: neither the loss nor any factor "
-            "moved over the stagnation window (a stationary point that does not fit y, e.g. "
-            "inconsistent data or no non-negative solution, or a plateau far beyond the budget)"
+            "moved over the stagnation window. Near the start this is the saddle plateau of "
+            "a small alpha and a deep model (escape takes about alpha^(2-L) steps): use a "
+            "larger alpha, a smaller depth, step_schedule='adaptive' or flow_limit; later it "
+            "is a stationary point that does not fit y (inconsistent data, or no non-negative "
+            "solution)"
         )
     return (
         f"{prefix}reached max_iter={max_iter} with relative residual {rel:.2e}; small alpha and "
         "deep models need many iterations (see flow_limit for the limit itself)"
     )
+
+
+# --- fast loops for the shared parametrization (depth ≥ 2) -------------------------------------
+# Every buffer is allocated once (again only when finished problems leave a batch); each step is
+# a fixed sequence of in-place ufunc calls and two BLAS products, so the cost per iteration is the
+# two products plus a few passes over N numbers. u and v live in one (2, N[, B]) array and the
+# signed steps (+ηL, −ηL) in a (2, 1[, 1]) column, so one multiply–scale–subtract updates both.
+
+
+def _powers(f: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | None) -> None:
+    """prod = f^L and (for L ≥ 3) power = f^(L−1), in place."""
+    if depth == 2:
+        np.multiply(f, f, out=prod)
+        return
+    assert power is not None
+    if depth == 3:
+        np.multiply(f, f, out=power)
+    else:
+        np.power(f, depth - 1, out=power)
+    np.multiply(power, f, out=prod)
+
+
+def _signal(prod: np.ndarray, out: np.ndarray) -> None:
+    if len(prod) == 2:
+        np.subtract(prod[0], prod[1], out=out)
+    else:
+        np.copyto(out, prod[0])
+
+
+def _stop_target(
+    y_norm: np.ndarray, m: int, tol: float, noise_level: float | None, discrepancy: float
+) -> np.ndarray:
+    target = tol * y_norm
+    if noise_level is not None:
+        target = np.maximum(target, discrepancy * noise_level * np.sqrt(m))
+    return target
+
+
+def _run_single(
+    op: MeasurementOperator,
+    Y: np.ndarray,
+    depth: int,
+    factors0: np.ndarray,
+    eta: np.ndarray,
+    max_iter: int,
+    tol: float,
+    noise_level: float | None,
+    discrepancy: float,
+    callback: Callable[[int, np.ndarray], bool | None] | None,
+    history: bool,
+    single: bool,
+    schedule: np.ndarray | None,
+    stagnation_window: int | None,
+) -> dict[str, Any]:
+    """One problem, shared factors: the loop of :func:`_run` on vectors, with scalar checks."""
+    m, n = op.shape
+    y = np.ascontiguousarray(Y[:, 0])
+    f = factors0.copy()  # (signs, N)
+    y_norm = float(np.linalg.norm(y))
+    target = float(_stop_target(np.array([y_norm]), m, tol, noise_level, discrepancy)[0])
+    limit = _DIVERGENCE_FACTOR * max(0.5 * y_norm**2, 1e-300)
+    dense = op.toarray() if op.kind == "dense" else None
+    dense_t = dense.T if dense is not None else None
+    prod = np.empty_like(f)
+    power = np.empty_like(f)  # f^(L−1); unused for L = 2, where it is f itself
+    grad0 = np.empty(n)  # Aᵀr
+    x, x_prev = np.empty(n), np.zeros(n)
+    r = np.empty(m)
+    scale = float(eta[0]) * depth
+    step_k = scale
+    losses: list[float] = []
+    status, k = StopReason.MAX_ITER, 0
+    target2 = target * target
+    window = stagnation_window
+    monitor = _StagnationMonitor(window)
+    # Local names and inlined depth-2/3 cases: at small sizes the ufunc calls dominate the cost.
+    multiply, subtract, dot, isfinite = np.multiply, np.subtract, np.dot, math.isfinite
+    signed = f.shape[0] == 2
+    prod_u, prod_v = prod[0], prod[-1]
+    signs = np.array([[1.0], [-1.0]])[: f.shape[0]]
+    steps, last_step = np.zeros_like(signs), 0.0
+    while True:
+        if depth == 2:
+            multiply(f, f, out=prod)
+        elif depth == 3:
+            multiply(f, f, out=power)
+            multiply(power, f, out=prod)
+        else:
+            _powers(f, depth, prod, power)
+        if signed:
+            subtract(prod_u, prod_v, out=x)
+        else:
+            np.copyto(x, prod_u)
+        if dense is not None:
+            dot(dense, x, out=r)
+        else:
+            r[:] = op.matvec(x)
+        r -= y
+        rn2 = float(dot(r, r))
+        if history:
+            losses.append(0.5 * rn2)
+        if not isfinite(rn2) or 0.5 * rn2 > limit:
+            status, x = StopReason.DIVERGED, x_prev
+            break
+        if rn2 <= target2:
+            status = StopReason.CONVERGED
+            break
+        if window is not None and k % window == 0 and monitor.check(k, np.array([0.5 * rn2]), f)[0]:
+            status = StopReason.STAGNATED
+            break
+        if k >= max_iter:
+            break
+        if callback is not None:
+            current = x.copy()
+            if callback(k, current if single else current[:, None]):
+                status = StopReason.CALLBACK
+                break
+        if schedule is not None:
+            step_k = scale * float(np.asarray(_schedule_factor(x[:, None], schedule, depth))[0])
+        x, x_prev = x_prev, x
+        if dense_t is not None:
+            dot(dense_t, r, out=grad0)
+        else:
+            grad0[:] = op.rmatvec(r)
+        if step_k != last_step:
+            np.multiply(signs, step_k, out=steps)
+            last_step = step_k
+        # f −= (±ηL) f^(L−1) ⊙ g: the row of signed steps broadcasts over u and v at once
+        weighted = prod if depth == 2 else power
+        multiply(f if depth == 2 else power, grad0, out=weighted)
+        weighted *= steps
+        f -= weighted
+        k += 1
+    res = float(np.linalg.norm(op.matvec(x) - y)) if status is StopReason.DIVERGED else rn2**0.5
+    return {
+        "x": x[:, None],
+        "status": np.array([int(status)]),
+        "n_iter": np.array([k]),
+        "res_norm": np.array([res]),
+        "loss": [np.array([v]) for v in losses],
+        "diverged": np.array([status is StopReason.DIVERGED]),
+    }
+
+
+def _run_batched(
+    op: MeasurementOperator,
+    Y: np.ndarray,
+    depth: int,
+    factors0: np.ndarray,
+    eta: np.ndarray,
+    max_iter: int,
+    tol: float,
+    noise_level: float | None,
+    discrepancy: float,
+    callback: Callable[[int, np.ndarray], bool | None] | None,
+    history: bool,
+    single: bool,
+    schedule: np.ndarray | None,
+    stagnation_window: int | None,
+) -> dict[str, Any]:
+    """B problems sharing A, shared factors: one matrix–matrix product each way per step."""
+    m, B = Y.shape
+    n = op.shape[1]
+    # f holds the factors of the still-active problems only: (signs, N, B_active).
+    f = np.repeat(factors0[:, :, None], B, axis=2)
+    y_norm = np.linalg.norm(Y, axis=0)
+    target = _stop_target(y_norm, m, tol, noise_level, discrepancy)
+    status = np.full(B, int(StopReason.MAX_ITER))
+    n_iter = np.full(B, max_iter)
+    active = np.arange(B)
+    Ya, target_a = np.ascontiguousarray(Y), target
+    limit_a = _DIVERGENCE_FACTOR * np.maximum(0.5 * y_norm**2, 1e-300)
+    x_out = np.zeros((n, B))
+    res_out = np.zeros(B)
+    losses: list[np.ndarray] = []
+    dense = op.toarray() if op.kind == "dense" else None
+    dense_t = dense.T if dense is not None else None
+    scale_a, bound_a = eta * depth, schedule  # per active problem
+    monitor = _StagnationMonitor(stagnation_window)
+    signs = np.array([1.0, -1.0])[: f.shape[0], None, None]
+
+    def buffers(b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        shape = (f.shape[0], n, b)
+        return (
+            np.empty(shape),
+            np.empty(shape) if depth > 2 else None,
+            np.empty((n, b)),
+            np.empty((n, b)),
+        )
+
+    prod, power, grad, x = buffers(B)
+    x_prev = np.zeros((n, B))
+    r = np.empty((m, B))
+    k = 0
+    while True:
+        _powers(f, depth, prod, power)
+        _signal(prod, x)
+        if dense is not None:
+            np.dot(dense, x, out=r)
+        else:
+            r[...] = op.matvec(x)
+        r -= Ya
+        rn = np.sqrt(np.einsum("ij,ij->j", r, r))
+        if history:
+            row = np.full(B, np.nan)
+            row[active] = 0.5 * rn**2
+            losses.append(row)
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~np.isfinite(rn) | (0.5 * rn**2 > limit_a)
+        done = rn <= target_a
+        stalled = monitor.check(k, 0.5 * rn**2, f) & ~done & ~bad
+        stop_now = done | bad | stalled
+        if k >= max_iter:
+            stop_now[:] = True
+        elif callback is not None and not stop_now.all():
+            x_full = x_out.copy()
+            x_full[:, active] = x
+            if callback(k, x_full[:, 0] if single else x_full):
+                status[active[~stop_now]] = StopReason.CALLBACK
+                stop_now[:] = True
+        if stop_now.any():
+            idx = active[stop_now]
+            reason = np.where(
+                bad[stop_now],
+                int(StopReason.DIVERGED),
+                np.where(
+                    done[stop_now],
+                    int(StopReason.CONVERGED),
+                    np.where(stalled[stop_now], int(StopReason.STAGNATED), status[idx]),
+                ),
+            )
+            # a divergent problem reports its last finite iterate, never NaN
+            x_out[:, idx] = np.where(bad[stop_now], x_prev[:, stop_now], x[:, stop_now])
+            res_out[idx] = np.where(bad[stop_now], np.nan, rn[stop_now])
+            status[idx] = reason
+            n_iter[idx] = k
+            keep = ~stop_now
+            active = active[keep]
+            if active.size == 0:
+                break
+            f = np.ascontiguousarray(f[..., keep])
+            monitor.keep(keep)
+            scale_a = scale_a[keep]
+            bound_a = None if bound_a is None else bound_a[keep]
+            x_keep, r = np.ascontiguousarray(x[:, keep]), np.ascontiguousarray(r[:, keep])
+            Ya, target_a, limit_a = np.ascontiguousarray(Ya[:, keep]), target_a[keep], limit_a[keep]
+            prod, power, grad, x = buffers(active.size)
+            x_prev = x_keep
+            if power is not None:  # the new buffers need f^(L−1) for the step below
+                _powers(f, depth, prod, power)
+            x_now = x_prev
+        else:
+            x, x_prev = x_prev, x
+            x_now = x_prev
+        if dense_t is not None:
+            np.dot(dense_t, r, out=grad)
+        else:
+            grad[...] = op.rmatvec(r)
+        factor = scale_a if bound_a is None else scale_a * _schedule_factor(x_now, bound_a, depth)
+        weighted = prod if power is None else power
+        np.multiply(f if power is None else power, grad, out=weighted)
+        weighted *= signs * factor  # (signs, 1, 1) or (signs, 1, B): tiny
+        f -= weighted
+        k += 1
+    nan = ~np.isfinite(res_out)
+    if nan.any():
+        res_out[nan] = np.linalg.norm(op.matvec(x_out[:, nan]) - Y[:, nan], axis=0)
+    return {
+        "x": x_out,
+        "status": status,
+        "n_iter": n_iter,
+        "res_norm": res_out,
+        "loss": losses,
+        "diverged": status == StopReason.DIVERGED,
+    }

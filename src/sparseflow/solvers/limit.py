@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg as sla
-from scipy.sparse.linalg import LinearOperator, cg
 
 from .._validation import check_alpha, check_depth, check_positive, check_positive_int
 from ..models import Model
@@ -15,6 +14,7 @@ from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, combine, prepare, residual_norm
 from ._feasibility import infeasibility
+from ._newton import NewtonSystem
 
 __all__ = ["flow_limit"]
 
@@ -124,7 +124,10 @@ def _solve_one(
     timer = Timer()
     y_norm = float(np.linalg.norm(y))
     model = Model(depth, alpha, nonnegative)
-    abs_tol = tol * max(y_norm, np.finfo(float).tiny)
+    # Tolerances are relative to ‖y‖; for y = 0 (where the non-negative model's limit is the
+    # projection of α^L·1 onto {z ≥ 0, Az = 0}) relative to the starting residual ‖A h(0)‖.
+    ref = y_norm or float(np.linalg.norm(op.matvec(model.link(np.zeros(op.shape[1])))))
+    abs_tol = tol * max(ref, np.finfo(float).tiny)
     small_enough = op.is_matrix or op.shape[0] * op.shape[1] <= _MATERIALIZE
     can_refine = depth >= 3 and small_enough and y_norm > 0
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
@@ -151,9 +154,7 @@ def _solve_one(
     converged = status is StopReason.CONVERGED
     if converged:
         how = " (refined in mixed primal-dual variables)" if refined else ""
-        message = (
-            f"converged{how}: relative residual {res / max(y_norm, 1e-300):.2e} <= tol {tol:.1e}"
-        )
+        message = f"converged{how}: relative residual {res / max(ref, 1e-300):.2e} <= tol {tol:.1e}"
     elif status is StopReason.MAX_ITER:
         message = f"reached max_iter={max_iter} Newton iterations; {message}"
     return RecoveryResult(
@@ -172,27 +173,6 @@ def _solve_one(
 def _objective(model: Model, w: np.ndarray, mu: np.ndarray, y: np.ndarray) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
         return float(np.sum(model.potential(w)) - y @ mu)
-
-
-def _newton_direction(op: MeasurementOperator, d: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Solve (A diag(d) Aᵀ) Δ = −r."""
-    m = op.shape[0]
-    if (op.is_matrix and op.kind == "dense") or (op.is_matrix and m <= 4000):
-        A = op.toarray()
-        B = A * np.sqrt(d)
-        M = B @ B.T
-        ridge = 0.0
-        top = float(np.max(np.diag(M))) or 1.0
-        for _ in range(8):
-            try:
-                factor = sla.cho_factor(M + ridge * np.eye(m), lower=True, check_finite=False)
-                return -sla.cho_solve(factor, r, check_finite=False)
-            except (np.linalg.LinAlgError, sla.LinAlgError):
-                ridge = max(ridge * 100, top * 1e-15)
-        return -np.linalg.lstsq(M, r, rcond=None)[0]
-    hess = LinearOperator((m, m), matvec=lambda v: op.matvec(d * op.rmatvec(v)), dtype=np.float64)
-    delta, _ = cg(hess, -r, rtol=1e-10, maxiter=10 * m)
-    return delta
 
 
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
@@ -223,11 +203,14 @@ def _newton(
     budget: int,
 ) -> tuple[np.ndarray, np.ndarray, StopReason, int, str]:
     eps = np.finfo(float).eps
+    system = NewtonSystem(op)
     w = op.rmatvec(mu)
     x = model.link(w)
     r = op.matvec(x) - y
     f = _objective(model, w, mu, y)
     r_norm = float(np.linalg.norm(r))
+    # relative to y, or to the starting residual when y = 0 (non-negative model)
+    y_scale = max(float(np.linalg.norm(y)), r_norm, 1e-300)
     best, best_it = r_norm, 0
     for it in range(budget + 1):
         if r_norm <= abs_tol:
@@ -237,7 +220,7 @@ def _newton(
         if r_norm < 0.5 * best:
             best, best_it = r_norm, it
         elif it - best_it >= _STALL_WINDOW:
-            rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
+            rel = r_norm / y_scale
             return (
                 mu,
                 x,
@@ -249,7 +232,7 @@ def _newton(
                     "depth (precision about eps / alpha^(L-2)); use a larger alpha or smaller depth"
                 ),
             )
-        delta = _newton_direction(op, model.link_derivative(w), r)
+        delta = system.direction(model.link_derivative(w), r, r_norm / y_scale)
         dw = op.rmatvec(delta)
         slope = float(r @ delta)  # directional derivative of F = ΣH(Aᵀμ) − yᵀμ
         if not np.isfinite(slope) or slope >= 0:
@@ -279,7 +262,7 @@ def _newton(
             t *= 0.5
         if not accepted:
             s_max = float(np.max(np.abs(model._scaled(w)[0]))) if model.depth >= 3 else 0.0
-            rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
+            rel = r_norm / y_scale
             message = f"line search made no progress at relative residual {rel:.2e}: " + (
                 "the dual is within float64 rounding of the barrier (max |s| = "
                 f"{s_max:.17g}); use a larger alpha or a smaller depth for this precision"
@@ -288,7 +271,7 @@ def _newton(
             )
             return mu, x, StopReason.PRECISION, it, message
         mu, w, x, r, f, r_norm = mu_new, w_new, x_new, r_new, f_new, r_new_norm
-    rel = r_norm / max(float(np.linalg.norm(y)), 1e-300)
+    rel = r_norm / y_scale
     return mu, x, StopReason.MAX_ITER, budget, f"relative residual {rel:.2e}"
 
 

@@ -1,0 +1,295 @@
+r"""Newton directions for the dual of the flow's limit: solve (A diag(d) Aᵀ) Δ = −r fast.
+
+The Hessian weights :math:`d = h'(A^\top\mu)` of the dual span many orders of magnitude once
+:math:`\mu` nears the optimum: huge on (and near) the support of the limit, tiny and within a
+modest factor of each other elsewhere. Forming :math:`A\,\mathrm{diag}(d)A^\top` costs
+:math:`m^2N` flops per Newton step, and its Cholesky factor degrades with that spread. Instead,
+for matrices of more than a few tens of thousands of entries, each step
+
+- splits the coordinates into a set T of large weights (above 100 × the smallest, at most 0.2 m
+  of them, the largest first) and the rest R;
+- runs conjugate gradients preconditioned with
+
+  .. math:: P = \sigma G + A_T\,\mathrm{diag}(d_T - \sigma)A_T^\top
+              = L\,(\sigma I + W E W^\top)\,L^\top,\quad W = L^{-1}A_T,\ E = d_T - \sigma,
+
+  where :math:`G = LL^\top` is :math:`AA^\top` (factored once per solve) when A's rows are far
+  from orthogonal, and :math:`(\|A\|_F^2/m)\,I` otherwise (Gaussian-like A: no m²N work at all).
+  P is applied by the Woodbury identity with the |T| × |T| capacitance matrix
+  :math:`K = \sigma E^{-1} + W^\top W`; columns of W are cached, since T changes little from step
+  to step. With G = AAᵀ the preconditioned eigenvalues lie in
+  :math:`[\min_R d/\sigma, \max_R d/\sigma] \cup \{1\}`, so CG needs a handful of iterations
+  (each two products with A);
+- stops CG at an inexact-Newton forcing tolerance that tightens as the residual falls: early
+  steps are cheap, the last ones keep Newton's fast local convergence. The CG residual
+  :math:`r + M\Delta` is exactly the linearized next data residual, so this is the right measure.
+
+Small matrices use the direct Cholesky factorization of the m × m Hessian; matrix-free operators
+use unpreconditioned CG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from ..operators import MeasurementOperator
+
+__all__ = ["NewtonSystem"]
+
+# Below this many entries of A the dense m×m Hessian is formed and factored at every step.
+_DIRECT_MAX_ENTRIES = 40_000
+# Weights within this factor of the smallest stay in the well-conditioned part R.
+_SPLIT_RATIO = 100.0
+# Largest T, as a fraction of m: forming the capacitance matrix costs m·|T|² per Newton step.
+_MAX_SPLIT_FRACTION = 0.2
+# Above this λ_max(AAᵀ) / mean eigenvalue, AAᵀ is factored and used in the preconditioner.
+_GRAM_SPREAD = 6.0
+# Largest number of cached columns of L⁻¹A_T, as a multiple of the largest T (bounds the memory).
+_CACHE_FRACTION = 2.0
+
+
+def _gram_spread(op: MeasurementOperator, steps: int = 5) -> float:
+    """A lower estimate of λ_max(AAᵀ) / (‖A‖_F² / m) by a few power iterations."""
+    m = op.shape[0]
+    if op.kind == "dense":
+        A = op.toarray()
+        mean = float(np.einsum("ij,ij->", A, A)) / m
+    else:
+        csr = op._sparse
+        assert csr is not None
+        mean = float(csr.multiply(csr).sum()) / m
+    if mean == 0:
+        return 1.0
+    v = np.random.default_rng(0).standard_normal(m)
+    top = 0.0
+    for _ in range(steps):
+        v /= np.linalg.norm(v)
+        u = op.matvec(op.rmatvec(v))
+        top = float(v @ u)
+        v = u
+    return top / mean
+
+
+class NewtonSystem:
+    """Solver for the Newton systems (A diag(d) Aᵀ) Δ = −r of one flow-limit solve.
+
+    Parameters
+    ----------
+    op : MeasurementOperator
+        The measurement operator; its factorization data is cached across calls.
+    method : {"auto", "direct", "pcg", "cg"}
+        ``"auto"`` picks ``"direct"`` for small matrices, ``"pcg"`` for other matrices and
+        ``"cg"`` for matrix-free operators.
+    """
+
+    def __init__(self, op: MeasurementOperator, method: str = "auto") -> None:
+        m, n = op.shape
+        self.op = op
+        if method == "auto":
+            if not op.is_matrix:
+                method = "cg"
+            elif m * n <= _DIRECT_MAX_ENTRIES:
+                method = "direct"
+            else:
+                method = "pcg"
+        if method not in ("direct", "pcg", "cg"):
+            raise ValueError(f"method must be 'auto', 'direct', 'pcg' or 'cg', got {method!r}")
+        if method in ("direct", "pcg") and not op.is_matrix:
+            raise ValueError(f"method {method!r} needs A as a matrix, not a LinearOperator")
+        self.method = method
+        self.cg_iterations = 0
+        self._chol: np.ndarray | None = None
+        self._gram_scale = 1.0
+        # AAᵀ is factored only when it is far from a multiple of I (Gaussian-like A is not).
+        self.factor_gram = method == "pcg" and _gram_spread(op) > _GRAM_SPREAD
+        self._columns: sp.csc_array | np.ndarray | None = None
+        self._cache = np.empty((m, 0))
+        self._gram = np.empty((0, 0))
+        self._slot = np.full(n, -1)
+        self._cached = 0
+
+    # --- public ---------------------------------------------------------------------------------
+    def direction(self, d: np.ndarray, r: np.ndarray, rel_residual: float) -> np.ndarray:
+        """Return Δ with (A diag(d) Aᵀ) Δ ≈ −r; ``rel_residual`` = ‖r‖/‖y‖ sets the accuracy."""
+        if self.method == "direct":
+            return self._direct(d, r)
+        # Inexact Newton: loose while far from the solution, tight near it.
+        forcing = float(min(0.1, max(np.sqrt(rel_residual), 1e-12)))
+        if self.method == "cg":
+            return self._cg(d, r, forcing, None)
+        return self._cg(d, r, forcing, self._preconditioner(d))
+
+    # --- direct ---------------------------------------------------------------------------------
+    def _direct(self, d: np.ndarray, r: np.ndarray) -> np.ndarray:
+        A = self.op.toarray()
+        m = A.shape[0]
+        B = A * np.sqrt(d)
+        M = B @ B.T
+        top = float(np.max(np.diag(M))) or 1.0
+        ridge = 0.0
+        for _ in range(8):
+            try:
+                factor = sla.cho_factor(M + ridge * np.eye(m), lower=True, check_finite=False)
+                return -sla.cho_solve(factor, r, check_finite=False)
+            except (np.linalg.LinAlgError, sla.LinAlgError):
+                ridge = max(ridge * 100, top * 1e-15)
+        return -np.linalg.lstsq(M, r, rcond=None)[0]
+
+    # --- preconditioned CG ----------------------------------------------------------------------
+    def _base(self) -> np.ndarray | None:
+        """Lower Cholesky factor of AAᵀ (computed once); None: use a multiple of I instead."""
+        if self._columns is None and not self.factor_gram:
+            A = self.op.toarray() if self.op.kind == "dense" else None
+            if A is None:
+                csr = self.op._sparse
+                assert csr is not None
+                self._columns = csr.tocsc()
+                self._gram_scale = float(csr.multiply(csr).sum()) / self.op.shape[0]
+            else:
+                self._columns = A
+                self._gram_scale = float(np.einsum("ij,ij->", A, A)) / self.op.shape[0]
+            return None
+        if not self.factor_gram:
+            return None
+        if self._chol is None:
+            if self.op.kind == "sparse":
+                csr = self.op._sparse
+                assert csr is not None
+                gram = np.asarray((csr @ csr.T).toarray())
+                self._columns = csr.tocsc()
+            else:
+                A = self.op.toarray()
+                gram = A @ A.T  # numpy uses a symmetric rank-k update here, without copying A
+                self._columns = A
+            m = gram.shape[0]
+            top = float(np.max(np.diag(gram))) or 1.0
+            ridge = 0.0
+            for _ in range(8):
+                try:
+                    gram_r = gram + ridge * np.eye(m) if ridge else gram
+                    self._chol = sla.cholesky(gram_r, lower=True, check_finite=False)
+                    break
+                except (np.linalg.LinAlgError, sla.LinAlgError):
+                    ridge = max(ridge * 100, top * 1e-13)
+            else:  # A numerically rank deficient beyond repair: precondition by a multiple of I
+                self._chol = np.sqrt(top) * np.eye(m)
+        return self._chol
+
+    def _whitened_columns(self, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """W = L⁻¹ A[:, T] and its Gram matrix WᵀW, from a cache kept between Newton steps.
+
+        T changes little from step to step, so only the new columns are whitened and only their
+        inner products with the cached ones are computed (m·|new|·|cache| flops, not m·|T|²).
+        """
+        chol = self._base()
+        m = self.op.shape[0]
+        capacity = max(64, int(_CACHE_FRACTION * _MAX_SPLIT_FRACTION * m))
+        missing = T[self._slot[T] < 0]
+        if missing.size:
+            if self._cached + missing.size > capacity:
+                self._slot[:] = -1
+                self._cached = 0
+                missing = T
+            cols = self._columns
+            assert cols is not None
+            picked = cols[:, missing]
+            block = picked if isinstance(picked, np.ndarray) else picked.toarray()
+            if chol is None:
+                new = block / np.sqrt(self._gram_scale)
+            else:
+                new = sla.solve_triangular(chol, block, lower=True, check_finite=False)
+            start, need = self._cached, self._cached + missing.size
+            size = max(need, min(capacity, 2 * self._cache.shape[1]))
+            if need > self._cache.shape[1]:
+                grown = np.empty((m, size))
+                grown[:, :start] = self._cache[:, :start]
+                self._cache = grown
+                gram = np.empty((size, size))
+                gram[:start, :start] = self._gram[:start, :start]
+                self._gram = gram
+            self._cache[:, start:need] = new
+            cross = new.T @ self._cache[:, :need]
+            self._gram[start:need, :need] = cross
+            self._gram[:start, start:need] = cross[:, :start].T
+            self._slot[missing] = np.arange(start, need)
+            self._cached = need
+        slots = self._slot[T]
+        return self._cache[:, slots], self._gram[np.ix_(slots, slots)]
+
+    def _preconditioner(self, d: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        chol = self._base()
+        m = self.op.shape[0]
+        root = np.sqrt(self._gram_scale) if chol is None else 1.0
+        low = float(np.min(d))
+        cap = max(1, int(_MAX_SPLIT_FRACTION * m))
+        big = np.flatnonzero(d > _SPLIT_RATIO * low)
+        if big.size > cap:
+            big = big[np.argpartition(d[big], big.size - cap)[big.size - cap :]]
+        rest = np.ones(d.size, dtype=bool)
+        rest[big] = False
+        d_rest = d[rest] if rest.any() else d
+        sigma = float(np.sqrt(np.min(d_rest) * np.max(d_rest)))
+        if big.size:
+            W, K = self._whitened_columns(big)
+            K[np.diag_indices_from(K)] += sigma / (d[big] - sigma)
+            # numpy's Cholesky: scipy's cho_factor was many times slower on these matrices here
+            K_factor = (np.linalg.cholesky(K), True)
+        else:
+            W = np.empty((m, 0))
+
+        def apply(v: np.ndarray) -> np.ndarray:
+            if chol is None:
+                z = v / root
+            else:
+                z = sla.solve_triangular(chol, v, lower=True, check_finite=False)
+            if big.size:
+                z = z - W @ sla.cho_solve(K_factor, W.T @ z, check_finite=False)
+            z /= sigma
+            if chol is None:
+                return z / root
+            return sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
+
+        return apply
+
+    def _cg(
+        self,
+        d: np.ndarray,
+        r: np.ndarray,
+        forcing: float,
+        precondition: Callable[[np.ndarray], np.ndarray] | None,
+    ) -> np.ndarray:
+        op = self.op
+        m = r.size
+        b = -r
+        b_norm = float(np.linalg.norm(b))
+        x = np.zeros(m)
+        if b_norm == 0:
+            return x
+        res = b.copy()
+        z = precondition(res) if precondition is not None else res.copy()
+        p = z.copy()
+        rz = float(res @ z)
+        goal = forcing * b_norm
+        limit = 200 if precondition is not None else 10 * m
+        for _ in range(limit):
+            q = op.matvec(d * op.rmatvec(p))
+            curvature = float(p @ q)
+            if not np.isfinite(curvature) or curvature <= 0:
+                break
+            step = rz / curvature
+            x += step * p
+            res -= step * q
+            self.cg_iterations += 1
+            if float(np.linalg.norm(res)) <= goal:
+                break
+            z = precondition(res) if precondition is not None else res
+            rz_new = float(res @ z)
+            p = z + (rz_new / rz) * p
+            rz = rz_new
+        if not np.any(x):  # no usable curvature: fall back to the preconditioned residual
+            x = z
+        return x
