@@ -13,7 +13,7 @@ STAMP_DOCS := $(VENV)/.stamp-docs
 OPENBLAS_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS
 
-.PHONY: demo test test-all lint format clean bench bench-quick docs
+.PHONY: demo test test-all lint format clean bench bench-quick docs reproduce
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ docs: $(STAMP_DOCS)
 
 demo: $(STAMP_DEMO)
 	$(BIN)/sparseflow demo --out results/demo
+
+reproduce: $(STAMP_DEMO)
+	$(BIN)/sparseflow reproduce --quick --out results/reproduce
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks

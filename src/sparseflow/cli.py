@@ -193,6 +193,57 @@ def _cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
+    from .experiments.specs import EXPERIMENTS
+
+    p = sub.add_parser(
+        "reproduce",
+        help="run the paper's experiments: tables, figures and report.md",
+        description=(
+            "Run the experiments of THEORY §6 (recovery rate, ℓ1 gap, cost, phase transition, "
+            "non-negative signals, noise), writing one table per experiment, figures and a "
+            "report.md with each measured number beside its prediction. Resumes an interrupted run."
+        ),
+    )
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick",
+        dest="size",
+        action="store_const",
+        const="quick",
+        help="a few minutes on two cores (default)",
+    )
+    size.add_argument(
+        "--full",
+        dest="size",
+        action="store_const",
+        const="full",
+        help="paper scale: at least 100 trials per point",
+    )
+    p.add_argument(
+        "--out",
+        default="results/reproduce",
+        metavar="DIR",
+        help="output folder (default results/reproduce)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=EXPERIMENTS,
+        metavar="NAME",
+        help=f"run only this experiment (repeatable): {', '.join(EXPERIMENTS)}",
+    )
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.set_defaults(handler=_cmd_reproduce, size="quick")
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .experiments.reproduce import reproduce
+
+    reproduce(args.size, args.out, only=args.only, workers=args.workers)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sparseflow`` command."""
     parser = argparse.ArgumentParser(
@@ -205,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sparseflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add in (_add_recover, _add_demo, _add_methods, add_sweep, add_plot):
+    for add in (_add_recover, _add_demo, _add_methods, add_sweep, add_plot, _add_reproduce):
         add(sub)
     return parser
 

@@ -34,6 +34,8 @@ class DemoSettings:
     descent_depth = 2
     descent_alpha = 1e-3
     descent_max_iter = 60_000
+    # trials per point of the headline recovery-rate figure (0: skip it)
+    headline_trials = 10
 
 
 def _methods(settings: type[DemoSettings]) -> dict[str, Callable[[np.ndarray, np.ndarray], Any]]:
@@ -111,6 +113,15 @@ def run_demo(
     if verbose:
         print(_table(metrics))
         print(f"wrote {out / 'figure.png'}, {metrics_path}, {out / 'summary.md'}")
+    if settings.headline_trials:
+        from .experiments.headline import run as draw_headline
+
+        head = draw_headline(out / "headline", trials=settings.headline_trials)
+        if verbose:
+            points = ", ".join(f"{k}: {v:.1f}" for k, v in head["fifty_percent"].items())
+            print(f"recovery rate (N=100, s=5), 50% at m = {points}")
+            print(f"predicted by the l1 phase transition: m* = {head['predicted']:.1f}")
+            print(f"wrote {head['figure']}")
     return metrics
 
 

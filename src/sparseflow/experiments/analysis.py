@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "SERIES_KEYS",
     "fifty_percent_point",
+    "gap_slopes",
     "loglog_slope",
     "series_label",
     "success_curves",
@@ -56,8 +57,8 @@ def series_label(key: dict[str, Any]) -> str:
     nonneg = key.get("nonnegative")
     if _present(nonneg) and bool(nonneg):
         parts.append("non-negative")
-    if _present(key.get("stopping")):
-        parts.append(str(key["stopping"]))
+    if _present(key.get("early_stop")) and method == "descent":
+        parts.append("early stop" if bool(key["early_stop"]) else "no stopping")
     return name + (" " + ", ".join(parts) if parts else "")
 
 
@@ -143,3 +144,18 @@ def loglog_slope(x: Any, y: Any) -> float:
     if np.count_nonzero(ok) < 2 or np.unique(xs[ok]).size < 2:
         return float("nan")
     return float(np.polyfit(np.log(xs[ok]), np.log(ys[ok]), 1)[0])
+
+
+def gap_slopes(df: Any, *, floor: float = 1e-12, fit_max: float = 0.1) -> dict[int, float]:
+    """Per depth, the log–log slope of the median ℓ1 gap against α.
+
+    Only α ≤ ``fit_max`` (the small-α regime the theory describes) and median gaps above
+    ``floor`` (the precision of the LP reference) enter the fit.
+    """
+    out: dict[int, float] = {}
+    data = df[(df["alpha"] <= fit_max)]
+    for depth, sub in data.groupby("depth", sort=True):
+        med = sub.groupby("alpha")["gap"].median()
+        med = med[med > floor]
+        out[int(depth)] = loglog_slope(med.index.to_numpy(dtype=float), med.to_numpy())
+    return out

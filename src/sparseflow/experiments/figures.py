@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import iter_series, loglog_slope, success_curves
+from .analysis import gap_slopes, iter_series, success_curves
 
 __all__ = [
     "plot_cost",
@@ -132,7 +132,9 @@ def plot_recovery(
 
 def plot_nonnegative(df: Any, ax: Any = None) -> Any:
     """Recovery rate of non-negative signals, with the signed and non-negative ℓ1 predictions."""
-    return plot_recovery(df, ax, nonnegative=True)
+    ax = plot_recovery(df, ax, nonnegative=True)
+    ax.set_title("Non-negative signals: " + ax.get_title())
+    return ax
 
 
 def _median_band(sub: Any, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -145,7 +147,7 @@ def _median_band(sub: Any, x: str, y: str) -> tuple[np.ndarray, np.ndarray, np.n
     )
 
 
-def plot_gap(df: Any, ax: Any = None, *, floor: float = 1e-9) -> Any:
+def plot_gap(df: Any, ax: Any = None, *, floor: float = 1e-12, fit_max: float = 0.1) -> Any:
     """ℓ1 gap ‖x∞‖₁ − ‖x_BP‖₁ against α (log–log), one curve per depth, with the bounds.
 
     Parameters
@@ -153,8 +155,10 @@ def plot_gap(df: Any, ax: Any = None, *, floor: float = 1e-9) -> Any:
     df : pandas.DataFrame
         Columns ``alpha``, ``depth``, ``gap``; optional ``bound`` (THEORY §4) drawn dashed.
     ax : matplotlib Axes, optional
-    floor : float, default 1e-9
+    floor : float, default 1e-12
         Gaps below this are at the LP solver's precision and are left out (median and slope).
+    fit_max : float, default 0.1
+        The slope in the legend is fitted over α ≤ fit_max.
 
     Returns
     -------
@@ -163,10 +167,11 @@ def plot_gap(df: Any, ax: Any = None, *, floor: float = 1e-9) -> Any:
     """
     _require(df, ("alpha", "depth", "gap"), "plot_gap")
     ax = _axes(ax)
+    slopes = gap_slopes(df, floor=floor, fit_max=fit_max)
     data = df[df["gap"] > floor]
     for depth, sub in data.groupby("depth", sort=True):
         a, med, lo, hi = _median_band(sub, "alpha", "gap")
-        slope = loglog_slope(a, med)
+        slope = slopes.get(int(depth), float("nan"))
         (line,) = ax.loglog(a, med, marker="o", ms=3, label=f"L={int(depth)} (slope {slope:.2f})")
         ax.fill_between(a, lo, hi, color=line.get_color(), alpha=0.15)
         if "bound" in sub.columns:
@@ -288,7 +293,7 @@ def plot_noise(df: Any, ax: Any = None) -> Any:
     _require(df, ("noise", "method", "rel_error"), "plot_noise")
     ax = _axes(ax)
     data = df[df["noise"] > 0]
-    for label, sub in iter_series(data.drop(columns=["noise"]), extra=("stopping",)):
+    for label, sub in iter_series(data.drop(columns=["noise"]), extra=("early_stop",)):
         sub = data.loc[sub.index]
         sig, med, lo, hi = _median_band(sub, "noise", "rel_error")
         (line,) = ax.loglog(sig, med, marker="o", ms=3, label=label)

@@ -19,7 +19,16 @@ import numpy as np
 from ..signals import gaussian_matrix, sparse_signal
 from ..solvers import METHODS
 
-__all__ = ["TRIALS", "make_instance", "recovery_trial", "register", "trial_seed"]
+__all__ = [
+    "TRIALS",
+    "cost_trial",
+    "gap_trial",
+    "make_instance",
+    "noisy_trial",
+    "recovery_trial",
+    "register",
+    "trial_seed",
+]
 
 TrialFunction = Callable[[Mapping[str, Any], int], dict[str, Any]]
 TRIALS: dict[str, TrialFunction] = {}
@@ -100,5 +109,127 @@ def recovery_trial(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
         "n_iter": int(result.n_iter),
         "converged": int(result.converged),
         "status": result.status.name,
+        "time": elapsed,
+    }
+
+
+def _relative(x: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.linalg.norm(x - ref)) / max(float(np.linalg.norm(ref)), 1e-300)
+
+
+@register("gap")
+def gap_trial(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """ℓ1 gap of the flow's limit against basis pursuit, with the bound of THEORY §4.
+
+    ``params`` keys: ``n``, ``m``, ``s``, ``depth``, ``alpha``; optional ``values``.
+
+    Returns
+    -------
+    dict
+        ``l1_limit``, ``l1_bp``, ``gap`` (= l1_limit − l1_bp), ``rel_gap`` (gap / l1_bp),
+        ``bound`` (:func:`sparseflow.theory.l1_gap_bound`), ``residual`` (relative, of the
+        limit), ``converged``, ``status``, ``time`` (of the limit solve).
+    """
+    from ..solvers import basis_pursuit, flow_limit
+    from ..theory import l1_gap_bound
+
+    n, m, s = int(params["n"]), int(params["m"]), int(params["s"])
+    depth, alpha = int(params["depth"]), float(params["alpha"])
+    A, _, y = make_instance(n, m, s, seed, values=str(params.get("values", "gaussian")))
+    start = time.perf_counter()
+    lim = flow_limit(A, y, depth=depth, alpha=alpha)
+    elapsed = time.perf_counter() - start
+    bp = basis_pursuit(A, y, tol=1e-10)
+    l1_limit = float(np.abs(lim.x).sum())
+    l1_bp = float(np.abs(bp.x).sum())
+    return {
+        "l1_limit": l1_limit,
+        "l1_bp": l1_bp,
+        "gap": l1_limit - l1_bp,
+        "rel_gap": (l1_limit - l1_bp) / max(l1_bp, 1e-300),
+        "bound": float(l1_gap_bound(l1_limit, n, depth, alpha)),
+        "residual": float(lim.residual_norm) / max(float(np.linalg.norm(y)), 1e-300),
+        "converged": int(lim.converged),
+        "status": lim.status.name,
+        "time": elapsed,
+    }
+
+
+@register("cost")
+def cost_trial(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """Cost of reaching a relative residual ``tol`` with descent, the exact flow or the limit.
+
+    ``params`` keys: ``n``, ``m``, ``s``, ``method`` ("descent", "flow" or "limit"), ``depth``,
+    ``alpha``; optional ``tol`` (default 1e-4) and ``max_iter`` (descent's bound, default 20000).
+    The flow integrates until the relative residual is below ``tol`` (its ``stationary_tol``).
+
+    Returns
+    -------
+    dict
+        ``time`` (seconds), ``n_iter`` (iterations, integrator steps or Newton steps),
+        ``converged``, ``status``, ``rel_error`` (to x*), ``residual`` (relative) and
+        ``flow_time`` (the flow's time t at which the tolerance was met; NaN for the others).
+    """
+    from ..solvers import flow_limit, gradient_descent, gradient_flow
+
+    n, m, s = int(params["n"]), int(params["m"]), int(params["s"])
+    method, depth, alpha = str(params["method"]), int(params["depth"]), float(params["alpha"])
+    tol = float(params.get("tol", 1e-4))
+    A, x_true, y = make_instance(n, m, s, seed)
+    flow_time = float("nan")
+    start = time.perf_counter()
+    if method == "descent":
+        max_iter = int(params.get("max_iter", 20_000))
+        res = gradient_descent(A, y, depth, alpha, tol=tol, max_iter=max_iter)
+    elif method == "flow":
+        res = gradient_flow(A, y, depth, alpha, times=[1e15], stationary_tol=tol)
+        if res.info.get("stationary_at") is not None:
+            flow_time = float(res.info["stationary_at"])
+    elif method == "limit":
+        res = flow_limit(A, y, depth=depth, alpha=alpha, tol=tol)
+    else:
+        raise ValueError(f"cost trial: method must be descent, flow or limit, got {method!r}")
+    elapsed = time.perf_counter() - start
+    y_norm = max(float(np.linalg.norm(y)), 1e-300)
+    return {
+        "time": elapsed,
+        "n_iter": int(res.n_iter),
+        "converged": int(float(res.residual_norm) <= tol * y_norm * (1 + 1e-9)),
+        "status": res.status.name,
+        "rel_error": _relative(res.x, x_true),
+        "residual": float(res.residual_norm) / y_norm,
+        "flow_time": flow_time,
+    }
+
+
+@register("noisy")
+def noisy_trial(params: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """Recovery from y = A x* + σ e: early-stopped descent, LASSO, or an interpolating solver.
+
+    ``params`` keys: ``n``, ``m``, ``s``, ``noise`` (σ), ``method`` (a key of
+    :data:`sparseflow.solvers.METHODS`), optional ``early_stop`` (for "descent": stop by the
+    discrepancy principle ‖Ax − y‖ ≤ 1.1 σ √m, default True) and solver options (``depth``,
+    ``alpha``, ``max_iter``). LASSO receives σ for its λ rule.
+
+    Returns
+    -------
+    dict
+        ``rel_error``, ``residual`` (absolute), ``n_iter``, ``status``, ``time``.
+    """
+    p = dict(params)
+    n, m, s = int(p.pop("n")), int(p.pop("m")), int(p.pop("s"))
+    method, noise = str(p.pop("method")), float(p.pop("noise"))
+    early_stop = bool(p.pop("early_stop", True))
+    A, x_true, y = make_instance(n, m, s, seed, noise=noise)
+    if method == "lasso" or (method == "descent" and early_stop):
+        p["noise_level"] = noise
+    start = time.perf_counter()
+    res = METHODS[method](A, y, **p)
+    elapsed = time.perf_counter() - start
+    return {
+        "rel_error": _relative(res.x, x_true),
+        "residual": float(res.residual_norm),
+        "n_iter": int(res.n_iter),
+        "status": res.status.name,
         "time": elapsed,
     }
