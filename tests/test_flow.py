@@ -111,3 +111,14 @@ def test_invalid_arguments(kwargs: dict, err: type, match: str) -> None:
     args = {"depth": 2, "alpha": 0.1, **kwargs}
     with pytest.raises(err, match=match):
         gradient_flow(A, y, **args)
+
+
+def test_early_time_is_not_reported_as_converged() -> None:
+    """A trajectory stopped before the flow fits y is a budget run out, never a success."""
+    A, _, y = make_instance(60, 20, 3, 2)
+    early = gradient_flow(A, y, 3, 1e-2, times=[1e-3])
+    assert not early.converged and early.status is StopReason.MAX_ITER
+    assert "tol" in early.message
+    late = gradient_flow(A, y, 3, 1e-2, times=[1e15])
+    assert late.converged
+    assert np.linalg.norm(A @ late.x - y) <= 1e-6 * np.linalg.norm(y)
