@@ -212,6 +212,7 @@ def _newton(
     # relative to y, or to the starting residual when y = 0 (non-negative model)
     y_scale = max(float(np.linalg.norm(y)), r_norm, 1e-300)
     best, best_it = r_norm, 0
+    cg_work = 0  # CG iterations spent on the last direction
     for it in range(budget + 1):
         if r_norm <= abs_tol:
             return mu, x, StopReason.CONVERGED, it, "converged"
@@ -219,7 +220,7 @@ def _newton(
             break
         if r_norm < 0.5 * best:
             best, best_it = r_norm, it
-        elif _should_go_direct(system, op, it - best_it):
+        elif _should_go_direct(system, op, it - best_it, cg_work):
             # The preconditioned CG directions stopped paying off (e.g. a compressible signal
             # with a large "support"): exact directions from the m × m factorization instead.
             system = NewtonSystem(op, method="direct")
@@ -237,7 +238,9 @@ def _newton(
                     "depth (precision about eps / alpha^(L-2)); use a larger alpha or smaller depth"
                 ),
             )
+        cg_before = system.cg_iterations
         delta = system.direction(model.link_derivative(w), r, r_norm / y_scale)
+        cg_work = system.cg_iterations - cg_before
         dw = op.rmatvec(delta)
         slope = float(r @ delta)  # directional derivative of F = ΣH(Aᵀμ) − yᵀμ
         if not np.isfinite(slope) or slope >= 0:
@@ -265,7 +268,7 @@ def _newton(
                     accepted = True
                     break
             t *= 0.5
-        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE):
+        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_HARD):
             system = NewtonSystem(op, method="direct")
             best_it = it
             continue
@@ -284,15 +287,29 @@ def _newton(
     return mu, x, StopReason.MAX_ITER, budget, f"relative residual {rel:.2e}"
 
 
-# Newton steps without halving the residual after which preconditioned CG gives way to exact
-# directions, when A is small enough (m at most _DIRECT_MAX_ROWS) to factor A diag(d) Aᵀ.
+# Newton steps without halving the residual after which preconditioned CG, if it works hard,
+# gives way to exact directions, when A is small enough (m at most _DIRECT_MAX_ROWS) to factor
+# A diag(d) Aᵀ.
 _PCG_PATIENCE = 6
+# CG iterations per Newton direction from which the preconditioner counts as failing.
+_PCG_HARD = 8
 _DIRECT_MAX_ROWS = 3000
 
 
-def _should_go_direct(system: NewtonSystem, op: MeasurementOperator, stalled_for: int) -> bool:
+def _should_go_direct(
+    system: NewtonSystem, op: MeasurementOperator, stalled_for: int, cg_work: int
+) -> bool:
+    """True when preconditioned CG works hard (many iterations per direction) for no progress.
+
+    Sparse signals stall too in the damped phase of Newton's method, but there the preconditioner
+    (built on the few large Hessian weights) solves each system in one or two CG steps; a
+    compressible signal has too many large weights for it and CG needs many.
+    """
     return (
-        system.method == "pcg" and stalled_for >= _PCG_PATIENCE and op.shape[0] <= _DIRECT_MAX_ROWS
+        system.method == "pcg"
+        and stalled_for >= _PCG_PATIENCE
+        and cg_work >= _PCG_HARD
+        and op.shape[0] <= _DIRECT_MAX_ROWS
     )
 
 
