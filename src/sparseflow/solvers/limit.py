@@ -212,7 +212,7 @@ def _newton(
     # relative to y, or to the starting residual when y = 0 (non-negative model)
     y_scale = max(float(np.linalg.norm(y)), r_norm, 1e-300)
     best, best_it = r_norm, 0
-    cg_work = 0  # CG iterations spent on the last direction
+    hard_streak = 0  # consecutive directions on which CG needed _PCG_HARD iterations or more
     for it in range(budget + 1):
         if r_norm <= abs_tol:
             return mu, x, StopReason.CONVERGED, it, "converged"
@@ -220,7 +220,7 @@ def _newton(
             break
         if r_norm < 0.5 * best:
             best, best_it = r_norm, it
-        elif _should_go_direct(system, op, it - best_it, cg_work):
+        elif _should_go_direct(system, op, it - best_it, hard_streak):
             # The preconditioned CG directions stopped paying off (e.g. a compressible signal
             # with a large "support"): exact directions from the m × m factorization instead.
             system = NewtonSystem(op, method="direct")
@@ -240,7 +240,7 @@ def _newton(
             )
         cg_before = system.cg_iterations
         delta = system.direction(model.link_derivative(w), r, r_norm / y_scale)
-        cg_work = system.cg_iterations - cg_before
+        hard_streak = hard_streak + 1 if system.cg_iterations - cg_before >= _PCG_HARD else 0
         dw = op.rmatvec(delta)
         slope = float(r @ delta)  # directional derivative of F = ΣH(Aᵀμ) − yᵀμ
         if not np.isfinite(slope) or slope >= 0:
@@ -268,7 +268,7 @@ def _newton(
                     accepted = True
                     break
             t *= 0.5
-        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_HARD):
+        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_STREAK):
             system = NewtonSystem(op, method="direct")
             best_it = it
             continue
@@ -291,24 +291,28 @@ def _newton(
 # gives way to exact directions, when A is small enough (m at most _DIRECT_MAX_ROWS) to factor
 # A diag(d) Aᵀ.
 _PCG_PATIENCE = 6
-# CG iterations per Newton direction from which the preconditioner counts as failing.
+# CG iterations per Newton direction that count as hard work, and how many such directions in a
+# row show that the preconditioner is failing.
 _PCG_HARD = 8
+_PCG_STREAK = 3
 _DIRECT_MAX_ROWS = 3000
 
 
 def _should_go_direct(
-    system: NewtonSystem, op: MeasurementOperator, stalled_for: int, cg_work: int
+    system: NewtonSystem, op: MeasurementOperator, stalled_for: int, hard_streak: int
 ) -> bool:
-    """True when preconditioned CG works hard (many iterations per direction) for no progress.
+    """True when preconditioned CG keeps working hard (many iterations per direction) for no
+    progress.
 
     Sparse signals stall too in the damped phase of Newton's method, but there the preconditioner
-    (built on the few large Hessian weights) solves each system in one or two CG steps; a
-    compressible signal has too many large weights for it and CG needs many.
+    (built on the few large Hessian weights) solves each system in one or two CG steps, with at
+    most a single harder system as the phase ends; a compressible signal has too many large
+    weights for it and CG needs many iterations on every direction.
     """
     return (
         system.method == "pcg"
         and stalled_for >= _PCG_PATIENCE
-        and cg_work >= _PCG_HARD
+        and hard_streak >= _PCG_STREAK
         and op.shape[0] <= _DIRECT_MAX_ROWS
     )
 
