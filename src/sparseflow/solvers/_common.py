@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,18 @@ def combine(results: list[RecoveryResult], method: str, elapsed: float) -> Recov
             "per_problem": [r.info for r in results],
         },
     )
+
+
+def solve_columns(
+    solve_one: Callable[[np.ndarray], RecoveryResult], y: np.ndarray, method: str, timer: Timer
+) -> RecoveryResult:
+    """Solve the one problem of a 1-D ``y``, or one problem per column of a 2-D ``y`` (stacked by
+    :func:`combine`); the result's time is the whole call's."""
+    if y.ndim == 2:
+        return combine([solve_one(y[:, j]) for j in range(y.shape[1])], method, timer.elapsed())
+    result = solve_one(y)
+    result.time = timer.elapsed()
+    return result
 
 
 def finish(**kwargs: Any) -> RecoveryResult:

@@ -12,7 +12,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 from .._validation import check_positive, check_positive_int
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
-from ._common import Timer, combine, prepare, residual_norm
+from ._common import Timer, prepare, residual_norm, solve_columns
 
 __all__ = ["basis_pursuit_admm"]
 
@@ -90,14 +90,12 @@ def basis_pursuit_admm(
     if rho is not None:
         rho = check_positive(rho, "rho")
     project = _projector(op)
-    if y_arr.ndim == 2:
-        results = [
-            _admm_one(op, project, y_arr[:, j], tol, max_iter, rho) for j in range(y_arr.shape[1])
-        ]
-        return combine(results, "basis_pursuit_admm", timer.elapsed())
-    result = _admm_one(op, project, y_arr, tol, max_iter, rho)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(
+        lambda col: _admm_one(op, project, col, tol, max_iter, rho),
+        y_arr,
+        "basis_pursuit_admm",
+        timer,
+    )
 
 
 Projector = Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -11,7 +11,7 @@ from scipy.sparse.linalg import lsmr
 
 from .._validation import check_positive
 from ..result import RecoveryResult, StopReason
-from ._common import Timer, combine, prepare, residual_norm
+from ._common import Timer, prepare, residual_norm, solve_columns
 
 __all__ = ["basis_pursuit", "min_norm"]
 
@@ -54,12 +54,7 @@ def basis_pursuit(A: Any, y: Any, *, tol: float = 1e-9) -> RecoveryResult:
     op, y_arr = prepare(A, y)
     tol = check_positive(tol, "tol")
     M = op._sparse if op._sparse is not None else op.toarray()
-    if y_arr.ndim == 2:
-        results = [_bp_one(op, M, y_arr[:, j], tol) for j in range(y_arr.shape[1])]
-        return combine(results, "basis_pursuit", timer.elapsed())
-    result = _bp_one(op, M, y_arr, tol)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(lambda col: _bp_one(op, M, col, tol), y_arr, "basis_pursuit", timer)
 
 
 def _bp_one(op: Any, M: Any, y: np.ndarray, tol: float) -> RecoveryResult:

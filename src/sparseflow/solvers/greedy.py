@@ -18,7 +18,7 @@ import numpy as np
 from .._validation import check_positive, check_positive_int
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
-from ._common import Timer, combine, prepare, residual_norm
+from ._common import Timer, prepare, residual_norm, solve_columns
 
 __all__ = ["iht", "omp"]
 
@@ -95,15 +95,12 @@ def omp(
         noise_level = check_positive(noise_level, "noise_level")
     discrepancy = check_positive(discrepancy, "discrepancy")
     dense = op.toarray()
-    if y_arr.ndim == 2:
-        results = [
-            _omp_one(op, dense, y_arr[:, j], budget, tol, noise_level, discrepancy)
-            for j in range(y_arr.shape[1])
-        ]
-        return combine(results, "omp", timer.elapsed())
-    result = _omp_one(op, dense, y_arr, budget, tol, noise_level, discrepancy)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(
+        lambda col: _omp_one(op, dense, col, budget, tol, noise_level, discrepancy),
+        y_arr,
+        "omp",
+        timer,
+    )
 
 
 def _omp_one(
@@ -224,15 +221,12 @@ def iht(
     if noise_level is not None:
         noise_level = check_positive(noise_level, "noise_level")
     discrepancy = check_positive(discrepancy, "discrepancy")
-    if y_arr.ndim == 2:
-        results = [
-            _iht_one(op, y_arr[:, j], s, tol, max_iter, noise_level, discrepancy)
-            for j in range(y_arr.shape[1])
-        ]
-        return combine(results, "iht", timer.elapsed())
-    result = _iht_one(op, y_arr, s, tol, max_iter, noise_level, discrepancy)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(
+        lambda col: _iht_one(op, col, s, tol, max_iter, noise_level, discrepancy),
+        y_arr,
+        "iht",
+        timer,
+    )
 
 
 def _hard_threshold(v: np.ndarray, s: int) -> np.ndarray:

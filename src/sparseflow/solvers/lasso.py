@@ -17,7 +17,7 @@ import numpy as np
 from .._validation import check_positive, check_positive_int
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
-from ._common import Timer, combine, prepare, residual_norm
+from ._common import Timer, prepare, residual_norm, solve_columns
 
 __all__ = ["lasso", "lasso_lambda"]
 
@@ -122,15 +122,9 @@ def lasso(
     def penalty(column: np.ndarray) -> float:
         return lasso_lambda(op, column, noise_level) if auto else lam_value
 
-    if y_arr.ndim == 2:
-        results = [
-            _fista(op, y_arr[:, j], penalty(y_arr[:, j]), tol, max_iter)
-            for j in range(y_arr.shape[1])
-        ]
-        return combine(results, "lasso", timer.elapsed())
-    result = _fista(op, y_arr, penalty(y_arr), tol, max_iter)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(
+        lambda col: _fista(op, col, penalty(col), tol, max_iter), y_arr, "lasso", timer
+    )
 
 
 def _kkt(g: np.ndarray, x: np.ndarray, lam: float) -> float:

@@ -12,7 +12,7 @@ from .._validation import check_alpha, check_depth, check_positive, check_positi
 from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
-from ._common import Timer, combine, prepare, residual_norm
+from ._common import Timer, prepare, residual_norm, solve_columns
 from ._feasibility import infeasibility
 from ._newton import NewtonSystem
 
@@ -101,15 +101,12 @@ def flow_limit(
     alpha_v = check_alpha(alpha, op.shape[1])
     tol = check_positive(tol, "tol")
     max_iter = check_positive_int(max_iter, "max_iter")
-    if y_arr.ndim == 2:
-        results = [
-            _solve_one(op, y_arr[:, j], depth, alpha_v, nonnegative, tol, max_iter)
-            for j in range(y_arr.shape[1])
-        ]
-        return combine(results, "flow_limit", timer.elapsed())
-    result = _solve_one(op, y_arr, depth, alpha_v, nonnegative, tol, max_iter)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(
+        lambda col: _solve_one(op, col, depth, alpha_v, nonnegative, tol, max_iter),
+        y_arr,
+        "flow_limit",
+        timer,
+    )
 
 
 def _solve_one(

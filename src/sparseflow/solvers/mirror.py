@@ -11,7 +11,7 @@ from .._validation import check_alpha, check_depth, check_positive, check_positi
 from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
-from ._common import Timer, combine, prepare
+from ._common import Timer, prepare, solve_columns
 
 __all__ = ["mirror_descent"]
 
@@ -113,14 +113,9 @@ def mirror_descent(
     else:
         eta = check_positive(step, "step")
     model = Model(depth, alpha_v, bool(nonnegative))
-    if y_arr.ndim == 2:
-        results = [
-            _solve_one(op, y_arr[:, j], model, eta, max_iter, tol) for j in range(y_arr.shape[1])
-        ]
-        return combine(results, "mirror_descent", timer.elapsed())
-    result = _solve_one(op, y_arr, model, eta, max_iter, tol)
-    result.time = timer.elapsed()
-    return result
+    return solve_columns(
+        lambda col: _solve_one(op, col, model, eta, max_iter, tol), y_arr, "mirror_descent", timer
+    )
 
 
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
