@@ -132,21 +132,52 @@ def plain_gd(A: np.ndarray, y: np.ndarray, step: float, max_iter: int) -> tuple[
 
 
 def matvec_pair(A: np.ndarray, reps: int) -> None:
-    """``reps`` bare pairs x ↦ A x, r ↦ Aᵀ r into preallocated buffers (the hardware floor)."""
+    """``reps`` bare pairs x ↦ A x, r ↦ Aᵀ r into preallocated buffers (the hardware floor).
+
+    The method form ``A.dot(x, out)`` is the cheapest call from Python (``np.dot`` also passes
+    numpy's array-function dispatch, 0.2 µs more per call).
+    """
     m, n = A.shape
     x, r, g = np.ones(n), np.empty(m), np.empty(n)
+    forward, backward = A.dot, A.T.dot
     for _ in range(reps):
-        np.dot(A, x, out=r)
-        np.dot(A.T, r, out=g)
+        forward(x, r)
+        backward(r, g)
+
+
+def compiled_matvec_pair() -> Callable[[np.ndarray, int], None] | None:
+    """The same pairs issued from numba-compiled code (no Python call overhead), if numba is here.
+
+    This is the floor for the compiled descent loop: both call the same BLAS routine.
+    """
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(cache=True)
+    def loop(
+        A: np.ndarray, At: np.ndarray, x: np.ndarray, r: np.ndarray, g: np.ndarray, reps: int
+    ) -> None:
+        for _ in range(reps):
+            np.dot(A, x, r)
+            np.dot(At, r, g)
+
+    def pair(A: np.ndarray, reps: int) -> None:
+        m, n = A.shape
+        loop(A, A.T, np.ones(n), np.empty(m), np.empty(n), reps)
+
+    return pair
 
 
 def matmat_pair(A: np.ndarray, reps: int) -> None:
     """The same with BATCH = 64 columns: two matrix–matrix products (GEMM)."""
     m, n = A.shape
     X, R, G = np.ones((n, BATCH)), np.empty((m, BATCH)), np.empty((n, BATCH))
+    forward, backward = A.dot, A.T.dot
     for _ in range(reps):
-        np.dot(A, X, out=R)
-        np.dot(A.T, R, out=G)
+        forward(X, R)
+        backward(R, G)
 
 
 # --- one size ---------------------------------------------------------------------------------
@@ -214,25 +245,32 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
         record("plain_numpy_gd", t_min, t_med, x_gd, n_iter=k_gd)
 
     # Cost per gradient-descent iteration against the hardware reference (the same number of bare
-    # mat-vec / mat-mat pairs), interleaved round by round.
+    # mat-vec / mat-mat pairs), interleaved round by round. Enough iterations (about 0.2 s of
+    # products per probe) that the setup of a call is not counted as iteration cost.
     iters = max(5, int(3e8 / (m * n)))
-    b_iters = max(3, iters // (4 * BATCH))
+    b_iters = max(3, int(2e9 / (m * n * BATCH)))
     Y = np.column_stack([y * (1 + 0.01 * j) for j in range(BATCH)])
     common = {"depth": GD_DEPTH, "alpha": GD_ALPHA, "tol": 1e-300, "step": 1e-6}
     common["stagnation_window"] = None  # run exactly the requested number of iterations
 
-    def single() -> Any:
-        return sparseflow.gradient_descent(A, y, max_iter=iters, **common)
+    def single(engine: str) -> Callable[[], Any]:
+        return lambda: sparseflow.gradient_descent(A, y, max_iter=iters, engine=engine, **common)
 
     def batch() -> Any:
         return sparseflow.gradient_descent(A, Y, max_iter=b_iters, **common)
 
-    probes = {
+    probes: dict[str, tuple[Callable[[], Any], int]] = {
         "pair": (lambda: matvec_pair(A, iters), iters),
-        "gd_iteration": (single, iters),
+        "gd_iteration_numpy": (single("numpy"), iters),
         "gemm_pair": (lambda: matmat_pair(A, b_iters), b_iters),
         "gd_batched_iteration": (batch, b_iters),
     }
+    compiled = compiled_matvec_pair()
+    if compiled is not None:
+        compiled(A, 1)  # compile outside the timings
+        sparseflow.gradient_descent(A, y, max_iter=1, engine="numba", **common)
+        probes["pair_compiled"] = (lambda: compiled(A, iters), iters)
+        probes["gd_iteration_numba"] = (single("numba"), iters)
     best = {name: np.inf for name in probes}
     for _ in range(max(3, repeat)):
         for name, (fn, count) in probes.items():
@@ -243,11 +281,16 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
                 raise RuntimeError(f"{name}: ran {outcome.n_iter} iterations, not {count}")
             best[name] = min(best[name], elapsed / count)
     out.update(best)
+    # what engine="auto" runs, against the lowest floor measured
+    out["gd_iteration"] = best.get("gd_iteration_numba", best["gd_iteration_numpy"])
+    out["pair_floor"] = min(best["pair"], best.get("pair_compiled", np.inf))
     log(
-        f"  {size} two mat-vecs {out['pair'] * 1e6:.1f} µs, descent iteration "
-        f"{out['gd_iteration'] * 1e6:.1f} µs; two mat-mats (B={BATCH}) "
-        f"{out['gemm_pair'] * 1e3:.2f} ms, batched descent "
-        f"{out['gd_batched_iteration'] * 1e3:.2f} ms"
+        f"  {size} two mat-vecs {out['pair'] * 1e6:.2f} µs (compiled "
+        f"{best.get('pair_compiled', np.nan) * 1e6:.2f}), descent iteration numpy "
+        f"{out['gd_iteration_numpy'] * 1e6:.2f} µs, numba "
+        f"{best.get('gd_iteration_numba', np.nan) * 1e6:.2f} µs; two mat-mats (B={BATCH}) "
+        f"{out['gemm_pair'] * 1e3:.3f} ms, batched descent "
+        f"{out['gd_batched_iteration'] * 1e3:.3f} ms"
     )
 
     # peak memory of a descent run beyond A itself (numpy reports its buffers to tracemalloc)
@@ -345,9 +388,14 @@ def targets(results: dict) -> list[dict]:
         v = sv["lp_highs"]["time"] / sv["flow_limit"]["time"]
         add("HiGHS LP time / flow_limit", "S2", v, ">= 40", v >= 40)
     for size, res in sizes.items():
-        v = res["gd_iteration"] / res["pair"]
         goal = 1.5 if size == "S1" else 1.15
-        add("descent iteration / two mat-vecs", size, v, f"<= {goal}", v <= goal)
+        floor = res.get("pair_floor", res["pair"])
+        v = res["gd_iteration"] / floor
+        engine = "numba" if "gd_iteration_numba" in res else "numpy"
+        add(f"descent iteration ({engine}) / two mat-vecs", size, v, f"<= {goal}", v <= goal)
+        if engine == "numba":  # the numpy loop for the record, against the Python-issued pair
+            v = res["gd_iteration_numpy"] / res["pair"]
+            add("descent iteration (numpy) / two mat-vecs", size, v, f"({goal})", None)
     for size, res in sizes.items():
         v = res["gemm_pair"] / res["gd_batched_iteration"]
         add(f"batched descent ({BATCH}) share of GEMM rate", size, v, ">= 0.70", v >= 0.70)

@@ -13,7 +13,7 @@ from scipy.sparse.linalg import aslinearoperator
 import sparseflow
 from sparseflow.models import Model
 from sparseflow.operators import as_operator
-from sparseflow.solvers import _newton
+from sparseflow.solvers import _jit, _newton
 from sparseflow.solvers._newton import NewtonSystem
 
 
@@ -130,13 +130,21 @@ def plain_descent(A, y, depth, alpha, step, iters, nonnegative=False):  # type: 
     return u**depth - (0 if nonnegative else v**depth)
 
 
+ENGINES = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(not _jit.available(), reason="no numba")),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("depth", [2, 3, 4])
 @pytest.mark.parametrize("nonnegative", [False, True])
-def test_descent_matches_a_plain_loop(depth: int, nonnegative: bool) -> None:
+def test_descent_matches_a_plain_loop(depth: int, nonnegative: bool, engine: str) -> None:
     A, x, _ = gaussian(30, 80, 3, seed=depth)
     y = A @ np.abs(x) if nonnegative else A @ x
     kw = {"depth": depth, "alpha": 0.1, "step": 0.01, "tol": 1e-300, "nonnegative": nonnegative}
-    res = sparseflow.gradient_descent(A, y, max_iter=300, **kw)
+    res = sparseflow.gradient_descent(A, y, max_iter=300, engine=engine, **kw)
+    assert res.info["engine"] == engine and res.n_iter == 300
     expected = plain_descent(A, y, depth, 0.1, 0.01, 300, nonnegative)
     np.testing.assert_allclose(res.x, expected, rtol=1e-10, atol=1e-14)
     # batched (one GEMM per step) equals one by one, with different stopping times

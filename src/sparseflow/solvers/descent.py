@@ -2,11 +2,11 @@ r"""Vanilla gradient descent on the factors of the overparameterized model."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.linalg import get_blas_funcs
 
 from .._validation import (
     as_float_array,
@@ -18,8 +18,11 @@ from .._validation import (
 )
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
+from . import _jit
 from ._common import Timer, prepare
 from ._feasibility import infeasibility
+
+_daxpy, _ddot = get_blas_funcs(("axpy", "dot"), dtype=np.float64)
 
 __all__ = ["auto_step", "gradient_descent"]
 
@@ -122,6 +125,7 @@ def gradient_descent(
     stagnation_window: int | None = 1000,
     callback: Callable[[int, np.ndarray], bool | None] | None = None,
     history: bool = False,
+    engine: str = "auto",
 ) -> RecoveryResult:
     r"""Gradient descent on :math:`\tfrac12\|A(u^{\odot L} - v^{\odot L}) - y\|^2` from u = v = α.
 
@@ -173,11 +177,19 @@ def gradient_descent(
         Called as ``callback(k, x)`` after iteration k; returning True stops the run.
     history : bool, default False
         Record the loss of every problem at every iteration in ``result.history["loss"]``.
+    engine : {"auto", "numpy", "numba"}, default "auto"
+        Where the iterations run. ``"numba"`` compiles the loop (optional dependency:
+        ``pip install "sparseflow[jit]"``) so that the element-wise work of a step is one pass
+        between the two BLAS products; it applies to one problem with a dense float64 matrix,
+        shared factors, depth ≥ 2, and no callback, history or step schedule, and raises a
+        ValueError otherwise. ``"auto"`` uses it where it applies and numba is installed, and the
+        numpy loop elsewhere. The engines take the same steps and agree up to rounding; the first
+        call compiles (about a second, then cached on disk).
 
     Returns
     -------
     RecoveryResult
-        ``info["step"]`` is the step used.
+        ``info["step"]`` is the step used, ``info["engine"]`` the engine that ran.
 
     Notes
     -----
@@ -221,6 +233,7 @@ def gradient_descent(
     if init is not None and parametrization != "separate":
         raise ValueError('init is only used with parametrization="separate"')
     factors = _initial_factors(init, alpha_v, depth, n, nonnegative, parametrization)
+    check_choice(engine, "engine", ("auto", "numpy", "numba"))
     auto = isinstance(step, str)
     single = y_arr.ndim == 1
     Y = y_arr[:, None] if single else y_arr
@@ -239,6 +252,15 @@ def gradient_descent(
         if step_schedule == "adaptive" and depth > 1
         else None
     )
+    blocker = _compiled_engine_blocker(
+        op, Y.shape[1], parametrization, depth, callback, history, schedule
+    )
+    if engine == "numba":
+        _jit.require()
+        if blocker is not None:
+            raise ValueError(f'engine="numba" does not apply to {blocker}; use engine="auto"')
+    elif engine == "auto":
+        engine = "numba" if blocker is None and _jit.available() else "numpy"
     while True:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             out = _run(
@@ -258,6 +280,7 @@ def gradient_descent(
                 single,
                 schedule,
                 stagnation_window,
+                engine,
             )
         if not (auto and out["diverged"].any() and retries < _AUTO_RETRIES):
             break
@@ -275,6 +298,7 @@ def gradient_descent(
     info: dict[str, Any] = {
         "step": float(eta[0]) if single else eta.tolist(),
         "auto_step_halvings": retries,
+        "engine": engine,
     }
     if not single:
         info["status"] = [StopReason(int(s)) for s in status]
@@ -384,8 +408,22 @@ def _run(
     single: bool,
     schedule: np.ndarray | None = None,
     stagnation_window: int | None = None,
+    engine: str = "numpy",
 ) -> dict[str, Any]:
     if parametrization == "shared" and depth >= 2:
+        if engine == "numba":
+            return _run_single_compiled(
+                op,
+                Y,
+                depth,
+                factors0[:, 0],
+                eta,
+                max_iter,
+                tol,
+                noise_level,
+                discrepancy,
+                stagnation_window,
+            )
         fast = _run_single if Y.shape[1] == 1 else _run_batched
         return fast(
             op,
@@ -535,30 +573,99 @@ def _message(
 
 
 # --- fast loops for the shared parametrization (depth ≥ 2) -------------------------------------
-# Every buffer is allocated once (again only when finished problems leave a batch); each step is
-# a fixed sequence of in-place ufunc calls and two BLAS products, so the cost per iteration is the
-# two products plus a few passes over N numbers. u and v live in one (2, N[, B]) array and the
-# signed steps (+ηL, −ηL) in a (2, 1[, 1]) column, so one multiply–scale–subtract updates both.
+# Every buffer is allocated once (again only when finished problems leave a batch); each step is a
+# fixed sequence of in-place calls around the two BLAS products. At small sizes the cost of a call
+# (not of the arithmetic) dominates, hence the BLAS level-1 routines for r −= y, ‖r‖² and the
+# factor update: through scipy's wrappers they cost a third of a numpy ufunc call.
 
 
-def _powers(f: np.ndarray, depth: int, prod: np.ndarray, power: np.ndarray | None) -> None:
-    """prod = f^L and (for L ≥ 3) power = f^(L−1), in place."""
-    if depth == 2:
-        np.multiply(f, f, out=prod)
-        return
-    assert power is not None
-    if depth == 3:
-        np.multiply(f, f, out=power)
-    else:
-        np.power(f, depth - 1, out=power)
-    np.multiply(power, f, out=prod)
+class _SharedFactors:
+    r"""State, buffers and in-place arithmetic of shared-factor descent, depth L ≥ 2.
 
+    Holds one problem (arrays of shape (N,)) or a batch (shape (N, B)). The caller writes
+    :math:`A^\top r` into ``grad`` and then calls ``update(a)`` with a = ηL.
 
-def _signal(prod: np.ndarray, out: np.ndarray) -> None:
-    if len(prod) == 2:
-        np.subtract(prod[0], prod[1], out=out)
-    else:
-        np.copyto(out, prod[0])
+    Depth 2 with both signs runs in the rotated coordinates s = u + v, d = u − v. There
+    x = u² − v² = s ⊙ d is one product, and the step u ← u ⊙ (1 − a g), v ← v ⊙ (1 + a g)
+    becomes s ← s − a g ⊙ d, d ← d − a g ⊙ s: the same iterates in exact arithmetic, with two
+    passes over the factors fewer per step. (The smaller of u and v is then only known to about
+    eps · max(u, v); x = s ⊙ d keeps its full relative accuracy.) Other cases keep u (and v) and
+    the power u^(L−1).
+    """
+
+    def __init__(self, factors0: np.ndarray, depth: int, batch: int | None) -> None:
+        signs = factors0.shape[0]
+        self.depth = depth
+        self.signed = signs == 2
+        self.rotated = depth == 2 and self.signed
+        start = factors0 if batch is None else np.repeat(factors0[:, :, None], batch, axis=2)
+        state = np.empty(start.shape)
+        if self.rotated:
+            np.add(start[0], start[1], out=state[0])
+            np.subtract(start[0], start[1], out=state[1])
+        else:
+            state[...] = start
+        self._allocate(state)
+
+    def _allocate(self, state: np.ndarray) -> None:
+        self.state = np.ascontiguousarray(state)
+        shape = self.state.shape
+        self.size = self.state[0].size
+        self.grad = np.empty(shape[1:])
+        self.work = np.empty(shape)
+        self.power = np.empty(shape) if self.depth > 2 else None
+        # flat views for the BLAS calls, which take vectors
+        self._flat = self.state.reshape(-1)
+        self._rows = [row.reshape(-1) for row in self.state]
+        self._work_flat = self.work.reshape(-1)
+        self._work_rows = [row.reshape(-1) for row in self.work]
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the problems (columns) where mask is False."""
+        self._allocate(self.state[..., mask])
+
+    def factors(self) -> np.ndarray:
+        """u (and v) as an array of shape (signs, N[, B])."""
+        if not self.rotated:
+            return self.state
+        s, d = self.state
+        return 0.5 * np.stack([s + d, s - d])
+
+    def signal(self, out: np.ndarray) -> None:
+        """out = u^L − v^L (or u^L)."""
+        state, multiply = self.state, np.multiply
+        if self.rotated:
+            multiply(state[0], state[1], out)
+        elif self.depth == 2:
+            multiply(state[0], state[0], out)
+        else:
+            power = self.power
+            assert power is not None
+            if self.depth == 3:
+                multiply(state, state, power)
+            else:
+                np.power(state, self.depth - 1, power)
+            multiply(power, state, self.work)
+            if self.signed:
+                np.subtract(self.work[0], self.work[1], out)
+            else:
+                np.copyto(out, self.work[0])
+
+    def update(self, a: float) -> None:
+        """One step with gradient ``grad`` = Aᵀr and scaled step a = ηL (after ``signal``)."""
+        grad, work, multiply, size = self.grad, self.work, np.multiply, self.size
+        if self.rotated:
+            multiply(self.state[1], grad, work[0])
+            multiply(self.state[0], grad, work[1])
+            _daxpy(self._work_flat, self._flat, 2 * size, -a)
+            return
+        weight = self.state if self.depth == 2 else self.power
+        assert weight is not None
+        multiply(weight[0], grad, work[0])
+        _daxpy(self._work_rows[0], self._rows[0], size, -a)
+        if self.signed:
+            multiply(weight[1], grad, work[1])
+            _daxpy(self._work_rows[1], self._rows[1], size, a)
 
 
 def _stop_target(
@@ -588,16 +695,16 @@ def _run_single(
 ) -> dict[str, Any]:
     """One problem, shared factors: the loop of :func:`_run` on vectors, with scalar checks."""
     m, n = op.shape
-    y = np.ascontiguousarray(Y[:, 0])
-    f = factors0.copy()  # (signs, N)
+    y = np.array(Y[:, 0], dtype=float, order="C")
+    factors = _SharedFactors(factors0, depth, None)
     y_norm = float(np.linalg.norm(y))
     target = float(_stop_target(np.array([y_norm]), m, tol, noise_level, discrepancy)[0])
     limit = _DIVERGENCE_FACTOR * max(0.5 * y_norm**2, 1e-300)
     dense = op.toarray() if op.kind == "dense" else None
-    dense_t = dense.T if dense is not None else None
-    prod = np.empty_like(f)
-    power = np.empty_like(f)  # f^(L−1); unused for L = 2, where it is f itself
-    grad0 = np.empty(n)  # Aᵀr
+    # bound methods: no dispatch through numpy's array-function protocol on every call
+    forward = dense.dot if dense is not None else None
+    backward = dense.T.dot if dense is not None else None
+    grad = factors.grad
     x, x_prev = np.empty(n), np.zeros(n)
     r = np.empty(m)
     scale = float(eta[0]) * depth
@@ -607,41 +714,27 @@ def _run_single(
     target2 = target * target
     window = stagnation_window
     monitor = _StagnationMonitor(window)
-    # Local names and inlined depth-2/3 cases: at small sizes the ufunc calls dominate the cost.
-    multiply, subtract, dot, isfinite = np.multiply, np.subtract, np.dot, math.isfinite
-    signed = f.shape[0] == 2
-    prod_u, prod_v = prod[0], prod[-1]
-    signs = np.array([[1.0], [-1.0]])[: f.shape[0]]
-    steps, last_step = np.zeros_like(signs), 0.0
+    signal, update, daxpy, ddot = factors.signal, factors.update, _daxpy, _ddot
     while True:
-        if depth == 2:
-            multiply(f, f, out=prod)
-        elif depth == 3:
-            multiply(f, f, out=power)
-            multiply(power, f, out=prod)
-        else:
-            _powers(f, depth, prod, power)
-        if signed:
-            subtract(prod_u, prod_v, out=x)
-        else:
-            np.copyto(x, prod_u)
-        if dense is not None:
-            dot(dense, x, out=r)
+        signal(x)
+        if forward is not None:
+            forward(x, r)
         else:
             r[:] = op.matvec(x)
-        r -= y
-        rn2 = float(dot(r, r))
+        daxpy(y, r, m, -1.0)
+        rn2 = ddot(r, r)
         if history:
             losses.append(0.5 * rn2)
-        if not isfinite(rn2) or 0.5 * rn2 > limit:
+        if not 0.5 * rn2 <= limit:  # also catches NaN
             status, x = StopReason.DIVERGED, x_prev
             break
         if rn2 <= target2:
             status = StopReason.CONVERGED
             break
-        if window is not None and k % window == 0 and monitor.check(k, np.array([0.5 * rn2]), f)[0]:
-            status = StopReason.STAGNATED
-            break
+        if window is not None and k % window == 0:
+            if monitor.check(k, np.array([0.5 * rn2]), factors.factors())[0]:
+                status = StopReason.STAGNATED
+                break
         if k >= max_iter:
             break
         if callback is not None:
@@ -652,18 +745,11 @@ def _run_single(
         if schedule is not None:
             step_k = scale * float(np.asarray(_schedule_factor(x[:, None], schedule, depth))[0])
         x, x_prev = x_prev, x
-        if dense_t is not None:
-            dot(dense_t, r, out=grad0)
+        if backward is not None:
+            backward(r, grad)
         else:
-            grad0[:] = op.rmatvec(r)
-        if step_k != last_step:
-            np.multiply(signs, step_k, out=steps)
-            last_step = step_k
-        # f −= (±ηL) f^(L−1) ⊙ g: the row of signed steps broadcasts over u and v at once
-        weighted = prod if depth == 2 else power
-        multiply(f if depth == 2 else power, grad0, out=weighted)
-        weighted *= steps
-        f -= weighted
+            grad[:] = op.rmatvec(r)
+        update(step_k)
         k += 1
     res = float(np.linalg.norm(op.matvec(x) - y)) if status is StopReason.DIVERGED else rn2**0.5
     return {
@@ -695,55 +781,55 @@ def _run_batched(
     """B problems sharing A, shared factors: one matrix–matrix product each way per step."""
     m, B = Y.shape
     n = op.shape[1]
-    # f holds the factors of the still-active problems only: (signs, N, B_active).
-    f = np.repeat(factors0[:, :, None], B, axis=2)
+    factors = _SharedFactors(factors0, depth, B)  # the still-active problems only
     y_norm = np.linalg.norm(Y, axis=0)
     target = _stop_target(y_norm, m, tol, noise_level, discrepancy)
     status = np.full(B, int(StopReason.MAX_ITER))
     n_iter = np.full(B, max_iter)
     active = np.arange(B)
-    Ya, target_a = np.ascontiguousarray(Y), target
-    limit_a = _DIVERGENCE_FACTOR * np.maximum(0.5 * y_norm**2, 1e-300)
+    Ya = np.array(Y, dtype=float, order="C")
+    # squared norms are compared, so that the common step takes no square root
+    target2_a = target**2
+    limit2_a = 2.0 * _DIVERGENCE_FACTOR * np.maximum(0.5 * y_norm**2, 1e-300)
     x_out = np.zeros((n, B))
     res_out = np.zeros(B)
     losses: list[np.ndarray] = []
     dense = op.toarray() if op.kind == "dense" else None
-    dense_t = dense.T if dense is not None else None
     scale_a, bound_a = eta * depth, schedule  # per active problem
+    uniform = bool(np.all(scale_a == scale_a[0]))
     monitor = _StagnationMonitor(stagnation_window)
-    signs = np.array([1.0, -1.0])[: f.shape[0], None, None]
-
-    def buffers(b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-        shape = (f.shape[0], n, b)
-        return (
-            np.empty(shape),
-            np.empty(shape) if depth > 2 else None,
-            np.empty((n, b)),
-            np.empty((n, b)),
-        )
-
-    prod, power, grad, x = buffers(B)
-    x_prev = np.zeros((n, B))
+    x, x_prev = np.empty((n, B)), np.zeros((n, B))
     r = np.empty((m, B))
     k = 0
     while True:
-        _powers(f, depth, prod, power)
-        _signal(prod, x)
+        factors.signal(x)
         if dense is not None:
-            np.dot(dense, x, out=r)
+            dense.dot(x, r)
         else:
             r[...] = op.matvec(x)
         r -= Ya
-        rn = np.sqrt(np.einsum("ij,ij->j", r, r))
+        rn2 = np.einsum("ij,ij->j", r, r)
         if history:
             row = np.full(B, np.nan)
-            row[active] = 0.5 * rn**2
+            row[active] = 0.5 * rn2
             losses.append(row)
-        with np.errstate(over="ignore", invalid="ignore"):
-            bad = ~np.isfinite(rn) | (0.5 * rn**2 > limit_a)
-        done = rn <= target_a
-        stalled = monitor.check(k, 0.5 * rn**2, f) & ~done & ~bad
-        stop_now = done | bad | stalled
+        fine = rn2 <= limit2_a  # also False for NaN
+        done = rn2 <= target2_a
+        checkpoint = monitor.window is not None and k % monitor.window == 0
+        if not (checkpoint or k >= max_iter or callback is not None) and fine.all():
+            if not done.any():  # the common case: nothing to check, nobody leaves
+                x, x_prev = x_prev, x
+                _batched_step(factors, dense, op, r, scale_a, uniform, bound_a, x_prev, depth)
+                k += 1
+                continue
+        rn = np.sqrt(rn2)
+        bad = ~fine
+        stop_now = done | bad
+        if checkpoint:
+            stalled = monitor.check(k, 0.5 * rn2, factors.factors()) & ~stop_now
+            stop_now |= stalled
+        else:
+            stalled = np.zeros_like(done)
         if k >= max_iter:
             stop_now[:] = True
         elif callback is not None and not stop_now.all():
@@ -772,29 +858,20 @@ def _run_batched(
             active = active[keep]
             if active.size == 0:
                 break
-            f = np.ascontiguousarray(f[..., keep])
+            factors.keep(keep)
             monitor.keep(keep)
             scale_a = scale_a[keep]
+            uniform = bool(np.all(scale_a == scale_a[0]))
             bound_a = None if bound_a is None else bound_a[keep]
-            x_keep, r = np.ascontiguousarray(x[:, keep]), np.ascontiguousarray(r[:, keep])
-            Ya, target_a, limit_a = np.ascontiguousarray(Ya[:, keep]), target_a[keep], limit_a[keep]
-            prod, power, grad, x = buffers(active.size)
-            x_prev = x_keep
-            if power is not None:  # the new buffers need f^(L−1) for the step below
-                _powers(f, depth, prod, power)
-            x_now = x_prev
+            x_now, r = np.ascontiguousarray(x[:, keep]), np.ascontiguousarray(r[:, keep])
+            Ya = np.ascontiguousarray(Ya[:, keep])
+            target2_a, limit2_a = target2_a[keep], limit2_a[keep]
+            x, x_prev = np.empty((n, active.size)), x_now
+            if depth > 2:  # the new buffers need u^(L−1) for the step below
+                factors.signal(x)
         else:
             x, x_prev = x_prev, x
-            x_now = x_prev
-        if dense_t is not None:
-            np.dot(dense_t, r, out=grad)
-        else:
-            grad[...] = op.rmatvec(r)
-        factor = scale_a if bound_a is None else scale_a * _schedule_factor(x_now, bound_a, depth)
-        weighted = prod if power is None else power
-        np.multiply(f if power is None else power, grad, out=weighted)
-        weighted *= signs * factor  # (signs, 1, 1) or (signs, 1, B): tiny
-        f -= weighted
+        _batched_step(factors, dense, op, r, scale_a, uniform, bound_a, x_prev, depth)
         k += 1
     nan = ~np.isfinite(res_out)
     if nan.any():
@@ -806,4 +883,133 @@ def _run_batched(
         "res_norm": res_out,
         "loss": losses,
         "diverged": status == StopReason.DIVERGED,
+    }
+
+
+def _batched_step(
+    factors: _SharedFactors,
+    dense: np.ndarray | None,
+    op: MeasurementOperator,
+    r: np.ndarray,
+    scale: np.ndarray,
+    uniform: bool,
+    bound: np.ndarray | None,
+    x: np.ndarray,
+    depth: int,
+) -> None:
+    """The factor step of every active problem from its residual r (overwritten)."""
+    if bound is not None:
+        step: np.ndarray | None = scale * _schedule_factor(x, bound, depth)
+    else:
+        step = None if uniform else scale
+    if step is not None:
+        r *= step  # per-problem steps scale the columns of r (m ≤ N rows: the cheap side)
+    if dense is not None:
+        dense.T.dot(r, factors.grad)
+    else:
+        factors.grad[...] = op.rmatvec(r)
+    factors.update(1.0 if step is not None else float(scale[0]))
+
+
+def _compiled_engine_blocker(
+    op: MeasurementOperator,
+    batch: int,
+    parametrization: str,
+    depth: int,
+    callback: Any,
+    history: bool,
+    schedule: Any,
+) -> str | None:
+    """Why the compiled loop cannot run this problem (None: it can)."""
+    if batch != 1:
+        return "several problems at once (the batched loop is matrix–matrix products already)"
+    if parametrization != "shared" or depth < 2:
+        return 'parametrization="separate" or depth 1'
+    if op.kind != "dense":
+        return "a sparse matrix or LinearOperator (it needs a dense array)"
+    A = op.toarray()
+    if A.dtype != np.float64 or not (A.flags.c_contiguous or A.flags.f_contiguous):
+        return "a matrix that is not a contiguous float64 array"
+    if callback is not None or history or schedule is not None:
+        return 'a callback, history=True or step_schedule="adaptive"'
+    return None
+
+
+def _run_single_compiled(
+    op: MeasurementOperator,
+    Y: np.ndarray,
+    depth: int,
+    factors0: np.ndarray,
+    eta: np.ndarray,
+    max_iter: int,
+    tol: float,
+    noise_level: float | None,
+    discrepancy: float,
+    stagnation_window: int | None,
+) -> dict[str, Any]:
+    """:func:`_run_single` with the iterations between checkpoints in compiled code.
+
+    The compiled segment stops at every multiple of the stagnation window (and at max_iter), where
+    the monitor runs here, exactly as in the numpy loop.
+    """
+    m, n = op.shape
+    A = op.toarray()
+    y = np.array(Y[:, 0], dtype=float, order="C")
+    factors = _SharedFactors(factors0, depth, None)
+    power = factors.power if factors.power is not None else factors.work  # unused when L = 2
+    y_norm = float(np.linalg.norm(y))
+    target = float(_stop_target(np.array([y_norm]), m, tol, noise_level, discrepancy)[0])
+    limit = _DIVERGENCE_FACTOR * max(0.5 * y_norm**2, 1e-300)
+    segment = _jit.descent_segment()
+    x, x_prev, r = np.zeros(n), np.zeros(n), np.empty(m)
+    a = float(eta[0]) * depth
+    window = stagnation_window
+    monitor = _StagnationMonitor(window)
+    k, step_first = 0, False
+    while True:
+        if window is None:
+            stop = max_iter
+        else:
+            stop = min(max_iter, (k // window + 1) * window if step_first else 0)
+        k, code, rn2 = segment(
+            A,
+            A.T,
+            y,
+            factors.state,
+            power,
+            depth,
+            factors.rotated,
+            a,
+            k,
+            stop,
+            step_first,
+            target * target,
+            limit,
+            x,
+            x_prev,
+            r,
+            factors.grad,
+        )
+        if code == _jit.CONVERGED:
+            status = StopReason.CONVERGED
+            break
+        if code == _jit.DIVERGED:
+            status, x = StopReason.DIVERGED, x_prev
+            break
+        if window is not None and k % window == 0:
+            if monitor.check(k, np.array([0.5 * rn2]), factors.factors())[0]:
+                status = StopReason.STAGNATED
+                break
+        if k >= max_iter:
+            status = StopReason.MAX_ITER
+            break
+        step_first = True
+    res = float(np.linalg.norm(A @ x - y)) if status is StopReason.DIVERGED else rn2**0.5
+    return {
+        "x": x[:, None],
+        "status": np.array([int(status)]),
+        "n_iter": np.array([k]),
+        "res_norm": np.array([res]),
+        "loss": [],
+        "diverged": np.array([status is StopReason.DIVERGED]),
     }
