@@ -15,7 +15,9 @@ side; on a shared machine the ratios are what to read, not absolute seconds.
 Peers: basis pursuit as an LP (scipy ``linprog``, HiGHS), SPGL1 ``spg_bp`` with tolerances 1e-10,
 scikit-learn's LARS-lasso path to the end (exact basis pursuit), a plain numpy gradient-descent
 loop, and the hardware reference: one product with A and one with Aᵀ (vectors: two mat-vecs;
-64 columns: two mat-mats).
+64 columns: two mat-mats). The mat-vec pair is issued from Python and, with numba installed, from
+compiled code too; the descent targets are read against the cheaper of the two, and
+gradient_descent is timed with each engine.
 """
 
 from __future__ import annotations
