@@ -100,3 +100,13 @@ def test_engine_is_validated_and_missing_numba_is_explained(monkeypatch):
     with pytest.raises(ImportError, match=r"sparseflow\[jit\]"):
         sparseflow.gradient_descent(A, y, engine="numba", max_iter=3)
     assert sparseflow.gradient_descent(A, y, max_iter=3).info["engine"] == "numpy"
+
+
+def test_a_broken_numba_falls_back_under_auto_and_is_explained(monkeypatch):
+    A, _, y = make_problem(40, 20, 2, seed=5)
+    monkeypatch.setattr(_jit, "available", lambda: True)
+    monkeypatch.setattr(_jit, "_failure", "ImportError: numba needs an older numpy")
+    assert not _jit.usable()
+    assert sparseflow.gradient_descent(A, y, max_iter=3).info["engine"] == "numpy"
+    with pytest.raises(ImportError, match="unavailable: ImportError: numba needs an older numpy"):
+        sparseflow.gradient_descent(A, y, engine="numba", max_iter=3)

@@ -19,19 +19,46 @@ import numpy as np
 CHECKPOINT, CONVERGED, DIVERGED = 0, 1, 2
 
 _kernel: Callable[..., Any] | None = None
+_failure: str | None = None  # why numba is installed but unusable, once found out
 
 
 def available() -> bool:
-    """Whether numba can be imported (without importing it)."""
+    """Whether numba is installed (without importing it)."""
     return importlib.util.find_spec("numba") is not None
 
 
 def require() -> None:
-    """Raise an ImportError that says how to install numba, if it is missing."""
+    """Raise an ImportError that says how to install numba, if it is missing or broken."""
     if not available():
         raise ImportError(
             'engine="numba" needs numba: pip install "sparseflow[jit]" (or use engine="numpy")'
         )
+    if _failure is not None:
+        raise ImportError(f'engine="numba" is unavailable: {_failure} (use engine="numpy")')
+
+
+def usable() -> bool:
+    """Whether the compiled loop can run here: numba imports and compiles it (checked once).
+
+    A numba that cannot be imported next to this numpy, or that fails to compile the loop, makes
+    ``engine="auto"`` fall back to the numpy loop instead of failing.
+    """
+    global _failure
+    if not available() or _failure is not None:
+        return False
+    try:
+        kernel = descent_segment()
+        # one step of depth 2 on a 1 × 2 problem: compiles the common signature, proves it runs
+        A = np.ones((1, 2))
+        state = np.full((2, 2), 0.5)
+        y, x, x_prev, r, g = np.ones(1), np.zeros(2), np.zeros(2), np.zeros(1), np.zeros(2)
+        kernel(
+            A, A.T, y, state, state.copy(), 2, True, 0.1, 0, 1, False, 0.0, 1e300, x, x_prev, r, g
+        )
+    except Exception as exc:  # any failure of an optional accelerator
+        _failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        return False
+    return True
 
 
 def descent_segment() -> Callable[..., Any]:

@@ -259,8 +259,10 @@ def gradient_descent(
         _jit.require()
         if blocker is not None:
             raise ValueError(f'engine="numba" does not apply to {blocker}; use engine="auto"')
+        if not _jit.usable():
+            _jit.require()  # raises, with the reason
     elif engine == "auto":
-        engine = "numba" if blocker is None and _jit.available() else "numpy"
+        engine = "numba" if blocker is None and _jit.usable() else "numpy"
     while True:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             out = _run(
