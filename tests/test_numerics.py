@@ -227,3 +227,25 @@ def test_descent_is_scale_equivariant(depth: int, c: float) -> None:
     assert by_y.n_iter == base.n_iter == by_A.n_iter
     assert np.linalg.norm(by_y.x / c - base.x) <= 1e-6 * norm
     assert np.linalg.norm(by_A.x * c - base.x) <= 1e-6 * norm
+
+
+@pytest.mark.parametrize(("depth", "alpha"), [(3, 1e-280), (4, 1e-140), (10, 1e-35)])
+def test_flow_limit_far_below_1e8_is_basis_pursuit_without_warnings(instance, depth, alpha):
+    """Down to the representable edge: the ℓ1 solution (HiGHS), and no RuntimeWarning escapes."""
+    import warnings
+
+    A, _, y = instance
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sparseflow.flow_limit(A, y, depth=depth, alpha=alpha)
+    x_bp = bp_reference(A, y)
+    assert res.converged
+    assert np.linalg.norm(res.x - x_bp) <= 1e-6 * np.linalg.norm(x_bp)
+
+
+@pytest.mark.parametrize(("depth", "alpha"), [(2, 1e-151), (3, 1e-290), (10, 1e-36)])
+def test_unrepresentable_alpha_is_rejected_by_name(instance, depth, alpha):
+    A, _, y = instance
+    for solver in (sparseflow.flow_limit, sparseflow.mirror_descent):
+        with pytest.raises(ValueError, match=r"alpha=.* is too small for depth=\d+.*use alpha >="):
+            solver(A, y, depth=depth, alpha=alpha)

@@ -115,3 +115,29 @@ def check_alpha(alpha: Any, n: int) -> float | np.ndarray:
     if np.any(arr <= 0):
         raise ValueError("alpha must be positive in every coordinate, got a non-positive entry")
     return arr
+
+
+# Largest decimal exponent of the dual variable the solver works with (float64 ends at 1e308).
+_MAX_DUAL_EXPONENT = 280.0
+
+
+def check_alpha_representable(alpha: float | np.ndarray, depth: int) -> None:
+    r"""Reject an α so small that the limit's dual variable overflows float64.
+
+    On the support the scaled dual :math:`k\alpha^{L-2}(A^\top\mu)_i` tends to ±1, so μ grows
+    like :math:`\alpha^{-(L-2)}`; for L = 2 the link is :math:`\alpha^2\sinh`, so α² must stay
+    a normal float.
+    """
+    power = 2 if depth == 2 else max(depth - 2, 0)
+    smallest = float(np.min(alpha))
+    if power == 0 or smallest >= 1.0:
+        return
+    exponent = power * -np.log10(smallest)
+    if exponent > _MAX_DUAL_EXPONENT:
+        bound = 10.0 ** (-_MAX_DUAL_EXPONENT / power)
+        raise ValueError(
+            f"alpha={smallest:.3g} is too small for depth={depth}: the limit's dual variable "
+            f"scales like alpha^-{power} = 1e{exponent:.0f}, beyond float64; use alpha >= "
+            f"{bound:.1e} (the limit is then already within float64 rounding of its alpha -> 0 "
+            "value for a well-posed problem), or basis_pursuit for alpha -> 0 itself"
+        )

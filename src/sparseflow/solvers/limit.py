@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import check_alpha, check_depth, check_positive, check_positive_int
+from .._validation import (
+    check_alpha,
+    check_alpha_representable,
+    check_depth,
+    check_positive,
+    check_positive_int,
+)
 from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
@@ -99,14 +105,18 @@ def flow_limit(
     op, y_arr = prepare(A, y)
     depth = check_depth(depth)
     alpha_v = check_alpha(alpha, op.shape[1])
+    check_alpha_representable(alpha_v, depth)
     tol = check_positive(tol, "tol")
     max_iter = check_positive_int(max_iter, "max_iter")
-    return solve_columns(
-        lambda col: _solve_one(op, col, depth, alpha_v, nonnegative, tol, max_iter),
-        y_arr,
-        "flow_limit",
-        timer,
-    )
+    # Candidate steps and the scaled link evaluate branches that overflow or divide by zero and
+    # are then discarded; every returned status rests on a residual computed at the end.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        return solve_columns(
+            lambda col: _solve_one(op, col, depth, alpha_v, nonnegative, tol, max_iter),
+            y_arr,
+            "flow_limit",
+            timer,
+        )
 
 
 def _solve_one(
@@ -129,7 +139,7 @@ def _solve_one(
     can_refine = depth >= 3 and small_enough and y_norm > 0
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
     status, n_iter, message = StopReason.MAX_ITER, 0, ""
-    if not (can_refine and _barrier_closeness(op, y, alpha, depth) < _UNRESOLVABLE):
+    if not (can_refine and _log_barrier_closeness(op, y, alpha, depth) < np.log(_UNRESOLVABLE)):
         mu, x, status, n_iter, message = _newton(op, y, model, mu, abs_tol, max_iter)
     refined = False
     if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
@@ -317,8 +327,8 @@ def _should_go_direct(
 # --- refinement in mixed primal–dual variables ---------------------------------------------------
 # Coordinates whose scaled dual |s| is this close to the barrier are solved for in the primal.
 _PRIMAL_GAP = 1e-2
-# The continuation start solves the dual at an α whose barrier gap (see _barrier_closeness) is this
-# large, where float64 resolves it.
+# The continuation start solves the dual at an α whose barrier gap (see _log_barrier_closeness)
+# is this large, where float64 resolves it.
 _RESOLVABLE = 1e-6
 # Matrix-free operators up to this many entries are materialized for the refinement.
 _MATERIALIZE = 4_000_000
@@ -349,10 +359,10 @@ def _refine(
     L = model.depth
     A = op.toarray()
     alpha = model.alpha
-    closeness = _barrier_closeness(op, y, alpha, L)
+    log_closeness = _log_barrier_closeness(op, y, alpha, L)
     used = 0
-    if closeness < _RESOLVABLE:
-        factor = (_RESOLVABLE / closeness) ** (1.0 / (L - 2))
+    if log_closeness < np.log(_RESOLVABLE):
+        factor = float(np.exp((np.log(_RESOLVABLE) - log_closeness) / (L - 2)))
         start_model = Model(L, alpha * factor, model.nonnegative)
         mu0, x0, _, used, _ = _newton(op, y, start_model, np.zeros(op.shape[0]), abs_tol, budget)
         # The scaled dual k α^{L-2} Aᵀμ converges as α → 0; keep it, rescale μ.
@@ -375,20 +385,20 @@ def _refine(
     return best
 
 
-def _barrier_closeness(
+def _log_barrier_closeness(
     op: MeasurementOperator, y: np.ndarray, alpha: float | np.ndarray, depth: int
 ) -> float:
-    r"""Typical gap 1 − |s| on the support: :math:`(\alpha^L / X)^{(L-2)/L}` for signals of size X.
+    r"""Log of the typical gap 1 − |s| on the support, :math:`(\alpha^L / X)^{(L-2)/L}`.
 
     X = ‖y‖₂ over the median column norm estimates the size of the large entries, so the test
-    is invariant to scaling A or y.
+    is invariant to scaling A or y. In logs because the gap itself underflows for tiny α.
     """
     col = op.column_norms()
     positive = col[col > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     size = max(float(np.linalg.norm(y)) / typical, np.finfo(float).tiny)
     top = float(np.max(alpha))
-    return float(np.exp((depth - 2) / depth * (depth * np.log(top) - np.log(size))))
+    return float((depth - 2) / depth * (depth * np.log(top) - np.log(size)))
 
 
 def _submodel(model: Model, mask: np.ndarray) -> Model:

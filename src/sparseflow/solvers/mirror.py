@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_alpha, check_depth, check_positive, check_positive_int
+from .._validation import (
+    check_alpha,
+    check_alpha_representable,
+    check_depth,
+    check_positive,
+    check_positive_int,
+)
 from ..models import Model
 from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
@@ -104,6 +110,7 @@ def mirror_descent(
     op, y_arr = prepare(A, y)
     depth = check_depth(depth)
     alpha_v = check_alpha(alpha, op.shape[1])
+    check_alpha_representable(alpha_v, depth)
     max_iter = check_positive_int(max_iter, "max_iter")
     tol = check_positive(tol, "tol")
     if isinstance(step, str):
@@ -113,9 +120,15 @@ def mirror_descent(
     else:
         eta = check_positive(step, "step")
     model = Model(depth, alpha_v, bool(nonnegative))
-    return solve_columns(
-        lambda col: _solve_one(op, col, model, eta, max_iter, tol), y_arr, "mirror_descent", timer
-    )
+    # Overflowing trial steps are rejected by the line search, and a start whose gradient
+    # overflows ends as PRECISION; the status, not a warning, reports it.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        return solve_columns(
+            lambda col: _solve_one(op, col, model, eta, max_iter, tol),
+            y_arr,
+            "mirror_descent",
+            timer,
+        )
 
 
 def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
