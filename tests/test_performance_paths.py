@@ -40,7 +40,7 @@ def stiff_weights(n: int, seed: int = 1) -> np.ndarray:
     return d
 
 
-@pytest.mark.parametrize("kind", ["dense", "sparse", "operator"])
+@pytest.mark.parametrize("kind", ["dense", "sparse", "operator", "operator-pcg"])
 @pytest.mark.parametrize("factor_gram", [False, True])
 def test_newton_direction_solves_the_system(kind: str, factor_gram: bool) -> None:
     A, _, _ = gaussian(60, 400, 5)
@@ -49,9 +49,10 @@ def test_newton_direction_solves_the_system(kind: str, factor_gram: bool) -> Non
     d = stiff_weights(400)
     r = np.random.default_rng(2).standard_normal(60)
     M = A @ (d[:, None] * A.T)
-    operand = {"dense": A, "sparse": sp.csr_matrix(A), "operator": aslinearoperator(A)}[kind]
+    matrix_free = kind.startswith("operator")
+    operand = sp.csr_matrix(A) if kind == "sparse" else aslinearoperator(A) if matrix_free else A
     system = NewtonSystem(as_operator(operand), method="cg" if kind == "operator" else "pcg")
-    system.factor_gram = factor_gram and kind != "operator"
+    system.factor_gram = factor_gram and not matrix_free
     delta = system.direction(d, r, rel_residual=1e-24)  # forcing term 1e-12
     direct = NewtonSystem(as_operator(A), method="direct").direction(d, r, 1e-24)
     # M's condition number is ~1e12, so float64 resolves M Δ = −r only to a small normwise
@@ -67,11 +68,17 @@ def test_newton_method_selection_and_validation() -> None:
     small = as_operator(np.ones((5, 10)))
     assert NewtonSystem(small).method == "direct"
     assert NewtonSystem(as_operator(np.eye(300, 400))).method == "pcg"
-    assert NewtonSystem(as_operator(aslinearoperator(np.eye(3, 4)))).method == "cg"
+    # matrix-free: preconditioned when AAᵀ is close to a multiple of I, else plain CG
+    assert NewtonSystem(as_operator(aslinearoperator(np.eye(3, 4)))).method == "pcg"
+    # one row 100× longer than nine others: λ_max(AAᵀ) ≈ 10 × the mean eigenvalue
+    skewed = as_operator(aslinearoperator(np.diag([1.0] * 9 + [100.0]) @ np.eye(10, 12)))
+    assert NewtonSystem(skewed).method == "cg"
     with pytest.raises(ValueError, match="method"):
         NewtonSystem(small, method="magic")
     with pytest.raises(ValueError, match="LinearOperator"):
-        NewtonSystem(as_operator(aslinearoperator(np.eye(3, 4))), method="pcg")
+        NewtonSystem(as_operator(aslinearoperator(np.eye(3, 4))), method="direct")
+    with pytest.raises(ValueError, match="multiple of I"):
+        NewtonSystem(skewed, method="pcg")
 
 
 def test_inexact_newton_is_loose_far_from_the_solution() -> None:

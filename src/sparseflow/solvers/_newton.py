@@ -24,8 +24,11 @@ for matrices of more than a few tens of thousands of entries, each step
   steps are cheap, the last ones keep Newton's fast local convergence. The CG residual
   :math:`r + M\Delta` is exactly the linearized next data residual, so this is the right measure.
 
-Small matrices use the direct Cholesky factorization of the m × m Hessian; matrix-free operators
-use unpreconditioned CG.
+Small matrices use the direct Cholesky factorization of the m × m Hessian. Matrix-free operators
+with up to a few thousand rows whose AAᵀ is close to a multiple of I (partial DCT/Fourier
+measurements of a wavelet expansion: exactly I) use the same preconditioner, the columns of A_T
+computed as products of A with unit vectors (in blocks) and cached like the others; other
+operators use unpreconditioned CG.
 """
 
 from __future__ import annotations
@@ -50,18 +53,34 @@ _MAX_SPLIT_FRACTION = 0.2
 _GRAM_SPREAD = 6.0
 # Largest number of cached columns of L⁻¹A_T, as a multiple of the largest T (bounds the memory).
 _CACHE_FRACTION = 2.0
+# Matrix-free operators with at most this many rows get the preconditioner (the column cache holds
+# up to 0.4·m² numbers: 80 MB at m = 5000).
+_OPERATOR_PCG_MAX_ROWS = 5000
+# Columns of a matrix-free A are computed this many at a time (products with unit vectors).
+_COLUMN_BLOCK = 256
+
+
+def _mean_gram_eigenvalue(op: MeasurementOperator, probes: int = 8) -> float:
+    """‖A‖_F² / m, the mean eigenvalue of AAᵀ: exact for matrices and for operators that know
+    their column norms, else a Hutchinson estimate (Rademacher probes, seeded)."""
+    m = op.shape[0]
+    if op.kind == "dense":
+        A = op.toarray()
+        return float(np.einsum("ij,ij->", A, A)) / m
+    if op.kind == "sparse":
+        csr = op._sparse
+        assert csr is not None
+        return float(csr.multiply(csr).sum()) / m
+    if op.has_cheap_column_norms:
+        return float(np.sum(op.column_norms() ** 2)) / m
+    z = np.random.default_rng(0).choice([-1.0, 1.0], size=(m, probes))
+    return float(np.sum(op.rmatvec(z) ** 2)) / (probes * m)
 
 
 def _gram_spread(op: MeasurementOperator, steps: int = 5) -> float:
     """A lower estimate of λ_max(AAᵀ) / (‖A‖_F² / m) by a few power iterations."""
     m = op.shape[0]
-    if op.kind == "dense":
-        A = op.toarray()
-        mean = float(np.einsum("ij,ij->", A, A)) / m
-    else:
-        csr = op._sparse
-        assert csr is not None
-        mean = float(csr.multiply(csr).sum()) / m
+    mean = _mean_gram_eigenvalue(op)
     if mean == 0:
         return 1.0
     v = np.random.default_rng(0).standard_normal(m)
@@ -89,23 +108,30 @@ class NewtonSystem:
     def __init__(self, op: MeasurementOperator, method: str = "auto") -> None:
         m, n = op.shape
         self.op = op
+        explicit = method != "auto"
         if method == "auto":
             if not op.is_matrix:
-                method = "cg"
+                method = "pcg" if m <= _OPERATOR_PCG_MAX_ROWS else "cg"
             elif m * n <= _DIRECT_MAX_ENTRIES:
                 method = "direct"
             else:
                 method = "pcg"
         if method not in ("direct", "pcg", "cg"):
             raise ValueError(f"method must be 'auto', 'direct', 'pcg' or 'cg', got {method!r}")
-        if method in ("direct", "pcg") and not op.is_matrix:
-            raise ValueError(f"method {method!r} needs A as a matrix, not a LinearOperator")
-        self.method = method
+        if method == "direct" and not op.is_matrix:
+            raise ValueError("method 'direct' needs A as a matrix, not a LinearOperator")
         self.cg_iterations = 0
         self._chol: np.ndarray | None = None
         self._gram_scale = 1.0
         # AAᵀ is factored only when it is far from a multiple of I (Gaussian-like A is not).
         self.factor_gram = method == "pcg" and _gram_spread(op) > _GRAM_SPREAD
+        if self.factor_gram and not op.is_matrix:
+            if explicit:
+                raise ValueError(
+                    "method 'pcg' on a LinearOperator needs AAᵀ close to a multiple of I"
+                )
+            method, self.factor_gram = "cg", False  # forming AAᵀ would take m products
+        self.method = method
         self._columns: sp.csc_array | np.ndarray | None = None
         self._cache = np.empty((m, 0))
         self._gram = np.empty((0, 0))
@@ -144,6 +170,10 @@ class NewtonSystem:
         """Lower Cholesky factor of AAᵀ (computed once); None: use a multiple of I instead."""
         if self._columns is None and not self.factor_gram:
             A = self.op.toarray() if self.op.kind == "dense" else None
+            if self.op.kind == "operator":
+                self._columns = None
+                self._gram_scale = _mean_gram_eigenvalue(self.op)
+                return None
             if A is None:
                 csr = self.op._sparse
                 assert csr is not None
@@ -194,10 +224,7 @@ class NewtonSystem:
                 self._slot[:] = -1
                 self._cached = 0
                 missing = T
-            cols = self._columns
-            assert cols is not None
-            picked = cols[:, missing]
-            block = picked if isinstance(picked, np.ndarray) else picked.toarray()
+            block = self._matrix_columns(missing)
             if chol is None:
                 new = block / np.sqrt(self._gram_scale)
             else:
@@ -219,6 +246,22 @@ class NewtonSystem:
             self._cached = need
         slots = self._slot[T]
         return self._cache[:, slots], self._gram[np.ix_(slots, slots)]
+
+    def _matrix_columns(self, index: np.ndarray) -> np.ndarray:
+        """The columns A[:, index] as a dense m × |index| array."""
+        if self.op.kind == "operator":
+            n = self.op.shape[1]
+            block = np.empty((self.op.shape[0], index.size))
+            for start in range(0, index.size, _COLUMN_BLOCK):
+                part = index[start : start + _COLUMN_BLOCK]
+                unit = np.zeros((n, part.size))
+                unit[part, np.arange(part.size)] = 1.0
+                block[:, start : start + part.size] = self.op.matvec(unit)
+            return block
+        cols = self._columns
+        assert cols is not None
+        picked = cols[:, index]
+        return picked if isinstance(picked, np.ndarray) else picked.toarray()
 
     def _preconditioner(self, d: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         chol = self._base()

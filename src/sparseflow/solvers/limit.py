@@ -27,8 +27,13 @@ __all__ = ["flow_limit"]
 _ARMIJO = 1e-4
 # Largest change of the exponent 4w of the depth-2 link in one Newton step.
 _EXP_STEP = 30.0
-# Newton steps without halving the residual after which the solve is declared stalled.
+# Newton steps without progress after which the solve is declared stalled (and, for matrices,
+# refined in mixed variables). Progress is the residual halving; for a "patient" solve (no
+# refinement to fall back on: matrix-free operators) also the dual objective falling by a
+# relative _STALL_DECREASE, since in the damped phase the residual may stay put for dozens of
+# steps while the objective falls steadily (L ≥ 3 on compressible signals).
 _STALL_WINDOW = 30
+_STALL_DECREASE = 1e-6
 
 
 def flow_limit(
@@ -140,7 +145,10 @@ def _solve_one(
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
     status, n_iter, message = StopReason.MAX_ITER, 0, ""
     if not (can_refine and _log_barrier_closeness(op, y, alpha, depth) < np.log(_UNRESOLVABLE)):
-        mu, x, status, n_iter, message = _newton(op, y, model, mu, abs_tol, max_iter)
+        # Without the refinement to fall back on, a slowly falling objective is progress too.
+        mu, x, status, n_iter, message = _newton(
+            op, y, model, mu, abs_tol, max_iter, patient=not can_refine
+        )
     refined = False
     if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
         # The dual cannot be resolved near the barrier: refine in mixed primal–dual variables.
@@ -208,9 +216,13 @@ def _newton(
     mu: np.ndarray,
     abs_tol: float,
     budget: int,
+    patient: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, StopReason, int, str]:
     eps = np.finfo(float).eps
-    system = NewtonSystem(op)
+    # Matrix-free operators: the barrier of L ≥ 3 makes the Hessian weights so stiff that plain CG
+    # takes thousands of iterations per direction; for L = 2 plain CG is cheaper than building
+    # the preconditioner from columns of A.
+    system = NewtonSystem(op, method="auto" if op.is_matrix or model.depth >= 3 else "cg")
     w = op.rmatvec(mu)
     x = model.link(w)
     r = op.matvec(x) - y
@@ -218,7 +230,7 @@ def _newton(
     r_norm = float(np.linalg.norm(r))
     # relative to y, or to the starting residual when y = 0 (non-negative model)
     y_scale = max(float(np.linalg.norm(y)), r_norm, 1e-300)
-    best, best_it = r_norm, 0
+    best, best_it, f_mark = r_norm, 0, f
     hard_streak = 0  # consecutive directions on which CG needed _PCG_HARD iterations or more
     for it in range(budget + 1):
         if r_norm <= abs_tol:
@@ -226,7 +238,9 @@ def _newton(
         if it == budget:
             break
         if r_norm < 0.5 * best:
-            best, best_it = r_norm, it
+            best, best_it, f_mark = r_norm, it, f
+        elif patient and f < f_mark - _STALL_DECREASE * abs(f_mark):
+            best_it, f_mark = it, f
         elif _should_go_direct(system, op, it - best_it, hard_streak):
             # The preconditioned CG directions stopped paying off (e.g. a compressible signal
             # with a large "support"): exact directions from the m × m factorization instead.
@@ -318,6 +332,7 @@ def _should_go_direct(
     """
     return (
         system.method == "pcg"
+        and op.is_matrix
         and stalled_for >= _PCG_PATIENCE
         and hard_streak >= _PCG_STREAK
         and op.shape[0] <= _DIRECT_MAX_ROWS
