@@ -110,3 +110,39 @@ def test_a_broken_numba_falls_back_under_auto_and_is_explained(monkeypatch):
     assert sparseflow.gradient_descent(A, y, max_iter=3).info["engine"] == "numpy"
     with pytest.raises(ImportError, match="unavailable: ImportError: numba needs an older numpy"):
         sparseflow.gradient_descent(A, y, engine="numba", max_iter=3)
+
+
+@pytest.mark.parametrize(
+    "engine",
+    ["numpy", pytest.param("numba", marks=needs_numba)],
+)
+def test_tiny_alpha_sign_changes_follow_the_textbook_loop(engine):
+    """α = 1e-8: a learned entry's smaller factor (≈ α²/u ≈ 1e-16) must be kept exactly, as an
+    entry that changes sign later grows back from it (a form with s = u ± v loses it and lands
+    on another point)."""
+    rng = np.random.default_rng(18)
+    A = rng.standard_normal((4, 8)) / 2
+    y = rng.standard_normal(4)
+    u = np.full(8, 1e-8)
+    v = u.copy()
+    for k in range(20_001):  # the textbook loop, written out
+        x = u * u - v * v
+        r = A @ x - y
+        if np.linalg.norm(r) <= 1e-9 * np.linalg.norm(y) or k == 20_000:
+            break
+        g = A.T @ r
+        u, v = u - 0.04 * u * g, v + 0.04 * v * g
+    assert k < 20_000
+    res = sparseflow.gradient_descent(
+        A,
+        y,
+        depth=2,
+        alpha=1e-8,
+        step=0.02,
+        max_iter=20_000,
+        tol=1e-9,
+        stagnation_window=None,
+        engine=engine,
+    )
+    assert res.status is StopReason.CONVERGED and res.n_iter == k
+    np.testing.assert_allclose(res.x, x, rtol=1e-12, atol=1e-14)

@@ -52,9 +52,7 @@ def usable() -> bool:
         A = np.ones((1, 2))
         state = np.full((2, 2), 0.5)
         y, x, x_prev, r, g = np.ones(1), np.zeros(2), np.zeros(2), np.zeros(1), np.zeros(2)
-        kernel(
-            A, A.T, y, state, state.copy(), 2, True, 0.1, 0, 1, False, 0.0, 1e300, x, x_prev, r, g
-        )
+        kernel(A, A.T, y, state, state.copy(), 2, 0.1, 0, 1, False, 0.0, 1e300, x, x_prev, r, g)
     except Exception as exc:  # any failure of an optional accelerator
         _failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
         return False
@@ -83,7 +81,6 @@ def _segment(  # pragma: no cover - compiled by numba, which coverage cannot tra
     state: Any,
     power: Any,
     depth: int,
-    rotated: bool,
     a: float,
     k0: int,
     k1: int,
@@ -97,10 +94,11 @@ def _segment(  # pragma: no cover - compiled by numba, which coverage cannot tra
 ) -> tuple[int, int, float]:
     """Iterations k0 … k1 of shared-factor descent, in place.
 
-    Each iteration computes x (keeping the previous one in x_prev), r = Ax − y and ‖r‖², returns
-    DIVERGED or CONVERGED when the checks of the numpy loop say so, returns CHECKPOINT at k1
-    before stepping, and otherwise steps: g = Aᵀr and the factor update with a = ηL. With
-    step_first, the step of iteration k0 (whose residual is in r) comes first.
+    Each iteration computes x = u^L − v^L (keeping the previous x in x_prev and u^(L−1) in
+    power), r = Ax − y and ‖r‖², returns DIVERGED or CONVERGED when the checks of the numpy loop
+    say so, returns CHECKPOINT at k1 before stepping, and otherwise steps: g = Aᵀr,
+    u ← u − a u^(L−1) g, v ← v + a v^(L−1) g with a = ηL. With step_first, the step of
+    iteration k0 (whose residual is in r) comes first.
     """
     n = x.shape[0]
     m = r.shape[0]
@@ -112,36 +110,24 @@ def _segment(  # pragma: no cover - compiled by numba, which coverage cannot tra
     while True:
         if stepping:
             np.dot(At, r, g)
-            if rotated:
+            for i in range(n):
+                state[0, i] = state[0, i] - a * (weight[0, i] * g[i])
+            if signs == 2:
                 for i in range(n):
-                    s = state[0, i]
-                    d = state[1, i]
-                    state[0, i] = s - a * (d * g[i])
-                    state[1, i] = d - a * (s * g[i])
-            else:
-                for i in range(n):
-                    state[0, i] = state[0, i] - a * (weight[0, i] * g[i])
-                if signs == 2:
-                    for i in range(n):
-                        state[1, i] = state[1, i] + a * (weight[1, i] * g[i])
+                    state[1, i] = state[1, i] + a * (weight[1, i] * g[i])
             k += 1
         stepping = True
-        if rotated:
-            for i in range(n):
-                x_prev[i] = x[i]
-                x[i] = state[0, i] * state[1, i]
-        else:
-            for i in range(n):
-                x_prev[i] = x[i]
-                total = 0.0
-                for j in range(signs):
-                    u = state[j, i]
-                    p = u
-                    for _ in range(depth - 2):
-                        p *= u
-                    power[j, i] = p
-                    total = total + p * u if j == 0 else total - p * u
-                x[i] = total
+        for i in range(n):
+            x_prev[i] = x[i]
+            total = 0.0
+            for j in range(signs):
+                u = state[j, i]
+                p = u
+                for _ in range(depth - 2):
+                    p *= u
+                power[j, i] = p
+                total = total + p * u if j == 0 else total - p * u
+            x[i] = total
         np.dot(A, x, r)
         rn2 = 0.0
         for i in range(m):

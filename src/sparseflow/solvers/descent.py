@@ -584,42 +584,29 @@ def _message(
 class _SharedFactors:
     r"""State, buffers and in-place arithmetic of shared-factor descent, depth L ≥ 2.
 
-    Holds one problem (arrays of shape (N,)) or a batch (shape (N, B)). The caller writes
-    :math:`A^\top r` into ``grad`` and then calls ``update(a)`` with a = ηL.
+    Holds u (and v) for one problem (arrays of shape (N,)) or a batch (shape (N, B)). The caller
+    writes :math:`A^\top r` into ``grad`` and then calls ``update(a)`` with a = ηL.
 
-    Depth 2 with both signs runs in the rotated coordinates s = u + v, d = u − v. There
-    x = u² − v² = s ⊙ d is one product, and the step u ← u ⊙ (1 − a g), v ← v ⊙ (1 + a g)
-    becomes s ← s − a g ⊙ d, d ← d − a g ⊙ s: the same iterates in exact arithmetic, with two
-    passes over the factors fewer per step. (The smaller of u and v is then only known to about
-    eps · max(u, v); x = s ⊙ d keeps its full relative accuracy.) Other cases keep u (and v) and
-    the power u^(L−1).
+    u and v are kept as they are, never in a rotated form such as s = u ± v: from a small α the
+    smaller of the two (α²/u on a learned entry) would fall below the rounding error of the
+    larger, and an entry that later changes sign would grow back from rounding noise.
     """
 
     def __init__(self, factors0: np.ndarray, depth: int, batch: int | None) -> None:
-        signs = factors0.shape[0]
         self.depth = depth
-        self.signed = signs == 2
-        self.rotated = depth == 2 and self.signed
+        self.signed = factors0.shape[0] == 2
         start = factors0 if batch is None else np.repeat(factors0[:, :, None], batch, axis=2)
-        state = np.empty(start.shape)
-        if self.rotated:
-            np.add(start[0], start[1], out=state[0])
-            np.subtract(start[0], start[1], out=state[1])
-        else:
-            state[...] = start
-        self._allocate(state)
+        self._allocate(start)
 
     def _allocate(self, state: np.ndarray) -> None:
-        self.state = np.ascontiguousarray(state)
+        self.state = np.array(state, dtype=float, order="C")
         shape = self.state.shape
         self.size = self.state[0].size
         self.grad = np.empty(shape[1:])
         self.work = np.empty(shape)
         self.power = np.empty(shape) if self.depth > 2 else None
         # flat views for the BLAS calls, which take vectors
-        self._flat = self.state.reshape(-1)
         self._rows = [row.reshape(-1) for row in self.state]
-        self._work_flat = self.work.reshape(-1)
         self._work_rows = [row.reshape(-1) for row in self.work]
 
     def keep(self, mask: np.ndarray) -> None:
@@ -628,18 +615,16 @@ class _SharedFactors:
 
     def factors(self) -> np.ndarray:
         """u (and v) as an array of shape (signs, N[, B])."""
-        if not self.rotated:
-            return self.state
-        s, d = self.state
-        return 0.5 * np.stack([s + d, s - d])
+        return self.state
 
     def signal(self, out: np.ndarray) -> None:
-        """out = u^L − v^L (or u^L)."""
-        state, multiply = self.state, np.multiply
-        if self.rotated:
-            multiply(state[0], state[1], out)
-        elif self.depth == 2:
-            multiply(state[0], state[0], out)
+        """out = u^L − v^L (or u^L); keeps u^(L−1) for ``update``."""
+        state, work, multiply = self.state, self.work, np.multiply
+        if self.depth == 2:
+            if not self.signed:
+                multiply(state[0], state[0], out)
+                return
+            multiply(state, state, work)
         else:
             power = self.power
             assert power is not None
@@ -647,20 +632,15 @@ class _SharedFactors:
                 multiply(state, state, power)
             else:
                 np.power(state, self.depth - 1, power)
-            multiply(power, state, self.work)
-            if self.signed:
-                np.subtract(self.work[0], self.work[1], out)
-            else:
-                np.copyto(out, self.work[0])
+            multiply(power, state, work)
+        if self.signed:
+            np.subtract(work[0], work[1], out)
+        else:
+            np.copyto(out, work[0])
 
     def update(self, a: float) -> None:
         """One step with gradient ``grad`` = Aᵀr and scaled step a = ηL (after ``signal``)."""
         grad, work, multiply, size = self.grad, self.work, np.multiply, self.size
-        if self.rotated:
-            multiply(self.state[1], grad, work[0])
-            multiply(self.state[0], grad, work[1])
-            _daxpy(self._work_flat, self._flat, 2 * size, -a)
-            return
         weight = self.state if self.depth == 2 else self.power
         assert weight is not None
         multiply(weight[0], grad, work[0])
@@ -980,7 +960,6 @@ def _run_single_compiled(
             factors.state,
             power,
             depth,
-            factors.rotated,
             a,
             k,
             stop,
