@@ -153,3 +153,23 @@ def test_sparse_recovery_by_descent(problem):
     res = sparseflow.gradient_descent(A, y, depth=2, alpha=1e-3, tol=3e-3, max_iter=100_000)
     assert res.converged, res.message
     assert np.linalg.norm(res.x - x_true) <= 2e-2 * np.linalg.norm(x_true)
+
+
+def test_auto_step_accounts_for_alpha_when_y_is_tiny():
+    """With y at 1e-9 next to α = 1e-3 the factors' start, not y, bounds the stable step."""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((30, 80)) / np.sqrt(30)
+    x = np.zeros(80)
+    x[[3, 17, 40]] = [1.0, -0.5, 2.0]
+    res = sparseflow.gradient_descent(A, 1e-9 * (A @ x), max_iter=20_000)
+    assert res.status is not StopReason.DIVERGED and res.info["auto_step_halvings"] == 0
+    assert res.converged
+
+
+def test_huge_max_iter_is_fine_on_every_engine():
+    A, _, y = make_problem(60, 25, 2, seed=3)
+    for engine in ("numpy", "auto"):
+        res = sparseflow.gradient_descent(
+            A, y, engine=engine, max_iter=2**63, stagnation_window=None, tol=1e-3
+        )
+        assert res.converged

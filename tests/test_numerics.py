@@ -249,3 +249,12 @@ def test_unrepresentable_alpha_is_rejected_by_name(instance, depth, alpha):
     for solver in (sparseflow.flow_limit, sparseflow.mirror_descent):
         with pytest.raises(ValueError, match=r"alpha=.* is too small for depth=\d+.*use alpha >="):
             solver(A, y, depth=depth, alpha=alpha)
+
+
+def test_suggested_alpha_bound_is_accepted(instance):
+    A, _, y = instance
+    with pytest.raises(ValueError, match="use alpha >=") as info:
+        sparseflow.flow_limit(A, y, depth=5, alpha=4.6e-94)
+    suggested = float(str(info.value).split("use alpha >= ")[1].split()[0])
+    assert suggested >= 4.6e-94
+    sparseflow.flow_limit(A, y, depth=5, alpha=suggested, max_iter=5)

@@ -100,7 +100,28 @@ def check_measurements(y: Any, m: int) -> np.ndarray:
         raise ValueError(
             f"y must have {m} rows to match A (shape (m, N) with m={m}), got shape {arr.shape}"
         )
+    check_scale(arr, "y")
     return arr
+
+
+# Entries beyond these magnitudes have squares (norms, losses) that leave float64.
+_SCALE_RANGE = (1e-150, 1e150)
+
+
+def check_scale(values: np.ndarray, name: str) -> None:
+    """Reject data whose nonzero magnitudes would under- or overflow when squared."""
+    if values.size == 0:
+        return
+    top = float(max(values.max(), -values.min()))
+    if top == 0:
+        return
+    low, high = _SCALE_RANGE
+    if not low < top < high:
+        raise ValueError(
+            f"{name} has entries of magnitude up to {top:.3g}, outside [{low:g}, {high:g}]: "
+            "squared norms of it under- or overflow float64; rescale it (for example divide by "
+            "its largest entry) and scale the solution back"
+        )
 
 
 def check_alpha(alpha: Any, n: int) -> float | np.ndarray:
@@ -135,6 +156,9 @@ def check_alpha_representable(alpha: float | np.ndarray, depth: int) -> None:
     exponent = power * -np.log10(smallest)
     if exponent > _MAX_DUAL_EXPONENT:
         bound = 10.0 ** (-_MAX_DUAL_EXPONENT / power)
+        # two significant digits, rounded up, so that the suggested value passes this check
+        digits = 10.0 ** (np.floor(np.log10(bound)) - 1)
+        bound = float(np.ceil(bound / digits) * digits)
         raise ValueError(
             f"alpha={smallest:.3g} is too small for depth={depth}: the limit's dual variable "
             f"scales like alpha^-{power} = 1e{exponent:.0f}, beyond float64; use alpha >= "

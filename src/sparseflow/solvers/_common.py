@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_measurements
+from .._validation import check_measurements, check_scale
 from ..operators import MeasurementOperator, as_operator
 from ..result import RecoveryResult, StopReason
 
@@ -18,6 +18,11 @@ __all__ = ["Timer", "finish", "prepare"]
 def prepare(A: Any, y: Any) -> tuple[MeasurementOperator, np.ndarray]:
     """Validate ``A`` and ``y``; return the operator and y as float64 (m,) or (m, B)."""
     op = as_operator(A)
+    if op.kind == "dense":
+        check_scale(op.toarray(), "A")
+    elif op.kind == "sparse":
+        assert op._sparse is not None
+        check_scale(op._sparse.data, "A")
     return op, check_measurements(y, op.shape[0])
 
 

@@ -36,24 +36,30 @@ _AUTO_RETRIES = 6
 _STAGNATION_RTOL = 1e-8
 # The "adaptive" schedule never multiplies the step by more than this.
 _SCHEDULE_CAP = 100.0
+_INT64_MAX = 2**63 - 1
 
 
-def auto_step(op: MeasurementOperator, y: np.ndarray, depth: int) -> float:
+def auto_step(
+    op: MeasurementOperator, y: np.ndarray, depth: int, alpha: float | np.ndarray = 0.0
+) -> float:
     r"""A step size that keeps constant-step descent stable.
 
     Uses :math:`\eta = 1 / (2 L^2 \|A\|_2^2 M^{2-2/L})`, half the stability bound
     :math:`2/\lambda_{\max}` with :math:`\lambda_{\max} \le 2L^2\|A\|_2^2 M^{2-2/L}` for the
-    loss Hessian in (u, v), where M over-estimates max|x_i| as 2‖y‖₂ over the median column norm.
+    loss Hessian in (u, v), where M over-estimates max|x_i| as 2‖y‖₂ over the median column norm,
+    and is at least :math:`\max_i\alpha_i^L`, the size of the factors' start (which matters when
+    y is tiny next to α). Computed in logarithms and kept within [tiny, 1e300], so that extreme
+    scales of A or y give a representable step, not an overflow.
     """
-    big = _magnitude_bound(op, y)
     norm = op.norm()
     if norm == 0:
         return 1.0
-    with np.errstate(under="ignore"):
-        scale = big ** (2.0 - 2.0 / depth)
-    if scale == 0:  # y = 0: nothing moves, any finite step will do
-        scale = 1.0
-    return min(0.5 / (depth**2 * norm**2 * scale), 1e300)
+    power = 2.0 - 2.0 / depth
+    log_big = max(np.log(_magnitude_bound(op, y)), depth * np.log(float(np.max(alpha)) or 1e-300))
+    if not np.isfinite(log_big) or log_big * power < np.log(np.finfo(float).tiny):
+        log_big = 0.0  # y = 0 and no start to speak of: nothing moves, any finite step will do
+    log_step = np.log(0.5) - 2 * np.log(depth) - 2 * np.log(norm) - power * log_big
+    return float(np.exp(np.clip(log_step, np.log(np.finfo(float).tiny), np.log(1e300))))
 
 
 def _magnitude_bound(op: MeasurementOperator, y: np.ndarray) -> float:
@@ -241,7 +247,7 @@ def gradient_descent(
     # One step (and schedule bound) per problem, so that a batch equals its problems one by one.
     if auto:
         check_choice(step, "step", ("auto",))
-        eta = np.array([auto_step(op, Y[:, [j]], depth) for j in columns])
+        eta = np.array([auto_step(op, Y[:, [j]], depth, alpha_v) for j in columns])
         if parametrization == "separate":
             eta *= depth
     else:
@@ -953,6 +959,7 @@ def _run_single_compiled(
             stop = max_iter
         else:
             stop = min(max_iter, (k // window + 1) * window if step_first else 0)
+        stop = min(stop, _INT64_MAX)  # the compiled loop counts in int64
         k, code, rn2 = segment(
             A,
             A.T,
