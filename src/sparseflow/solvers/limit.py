@@ -34,6 +34,9 @@ _EXP_STEP = 30.0
 # steps while the objective falls steadily (L ≥ 3 on compressible signals).
 _STALL_WINDOW = 30
 _STALL_DECREASE = 1e-6
+# A patient solve still stops after this many steps without halving the residual: on data that
+# cannot be fitted the dual objective falls without end.
+_PATIENT_WINDOW = 150
 
 
 def flow_limit(
@@ -145,9 +148,10 @@ def _solve_one(
     mu, x = np.zeros(op.shape[0]), np.zeros(op.shape[1])
     status, n_iter, message = StopReason.MAX_ITER, 0, ""
     if not (can_refine and _log_barrier_closeness(op, y, alpha, depth) < np.log(_UNRESOLVABLE)):
-        # Without the refinement to fall back on, a slowly falling objective is progress too.
+        # Matrix-free at L ≥ 3, without the refinement to fall back on, a steadily falling
+        # objective is progress too (the long damped phase of compressible signals).
         mu, x, status, n_iter, message = _newton(
-            op, y, model, mu, abs_tol, max_iter, patient=not can_refine
+            op, y, model, mu, abs_tol, max_iter, patient=not can_refine and depth >= 3
         )
     refined = False
     if status is not StopReason.CONVERGED and can_refine and n_iter < max_iter:
@@ -230,16 +234,24 @@ def _newton(
     r_norm = float(np.linalg.norm(r))
     # relative to y, or to the starting residual when y = 0 (non-negative model)
     y_scale = max(float(np.linalg.norm(y)), r_norm, 1e-300)
-    best, best_it, f_mark = r_norm, 0, f
+    best, best_it, f_mark, halved_it = r_norm, 0, f, 0
+    # the iterate with the smallest residual, returned if the solve does not converge
+    kept = (r_norm, mu, x)
     hard_streak = 0  # consecutive directions on which CG needed _PCG_HARD iterations or more
     for it in range(budget + 1):
         if r_norm <= abs_tol:
             return mu, x, StopReason.CONVERGED, it, "converged"
+        if r_norm < kept[0]:
+            kept = (r_norm, mu, x)
         if it == budget:
             break
         if r_norm < 0.5 * best:
-            best, best_it, f_mark = r_norm, it, f
-        elif patient and f < f_mark - _STALL_DECREASE * abs(f_mark):
+            best, best_it, f_mark, halved_it = r_norm, it, f, it
+        elif (
+            patient
+            and f < f_mark - _STALL_DECREASE * abs(f_mark)
+            and it - halved_it < _PATIENT_WINDOW
+        ):
             best_it, f_mark = it, f
         elif _should_go_direct(system, op, it - best_it, hard_streak):
             # The preconditioned CG directions stopped paying off (e.g. a compressible signal
@@ -247,17 +259,22 @@ def _newton(
             system = NewtonSystem(op, method="direct")
             best_it = it
         elif it - best_it >= _STALL_WINDOW:
-            rel = r_norm / y_scale
+            rel = kept[0] / y_scale
+            why = (
+                "the CG directions may be too inexact for this operator (the Hessian weights "
+                "span too many orders of magnitude); pass A as a matrix if it fits in memory, "
+                "or use a larger alpha"
+                if not op.is_matrix
+                else "float64 cannot resolve the dual variable near the barrier for this alpha "
+                "and depth (precision about eps / alpha^(L-2)); use a larger alpha or smaller depth"
+            )
             return (
-                mu,
-                x,
+                kept[1],
+                kept[2],
                 StopReason.PRECISION,
                 it,
-                (
-                    f"the residual stalled at relative {rel:.2e} for {_STALL_WINDOW} Newton steps: "
-                    "float64 cannot resolve the dual variable near the barrier for this alpha and "
-                    "depth (precision about eps / alpha^(L-2)); use a larger alpha or smaller depth"
-                ),
+                f"the residual stalled for {it - best_it} Newton steps (best relative residual "
+                f"{rel:.2e}): {why}",
             )
         cg_before = system.cg_iterations
         delta = system.direction(model.link_derivative(w), r, r_norm / y_scale)
@@ -304,8 +321,8 @@ def _newton(
             )
             return mu, x, StopReason.PRECISION, it, message
         mu, w, x, r, f, r_norm = mu_new, w_new, x_new, r_new, f_new, r_new_norm
-    rel = r_norm / y_scale
-    return mu, x, StopReason.MAX_ITER, budget, f"relative residual {rel:.2e}"
+    rel = kept[0] / y_scale
+    return kept[1], kept[2], StopReason.MAX_ITER, budget, f"best relative residual {rel:.2e}"
 
 
 # Newton steps without halving the residual after which preconditioned CG, if it works hard,
