@@ -173,3 +173,31 @@ def test_huge_max_iter_is_fine_on_every_engine():
             A, y, engine=engine, max_iter=2**63, stagnation_window=None, tol=1e-3
         )
         assert res.converged
+
+
+def test_auto_step_halves_only_the_diverging_problems_of_a_batch(monkeypatch):
+    """A batch equals its problems one by one, also when one of them needs smaller steps."""
+    from sparseflow.solvers import descent
+
+    safe = descent.auto_step
+
+    def reckless(op, y, depth, alpha=0.0):  # type: ignore[no-untyped-def]
+        # far beyond the stability bound for the larger problem: it diverges and is halved
+        return safe(op, y, depth, alpha) * (300.0 if np.linalg.norm(y) > 10 else 1.0)
+
+    monkeypatch.setattr(descent, "auto_step", reckless)
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((30, 80)) / np.sqrt(30)
+    x = np.zeros(80)
+    x[[3, 17, 40]] = [1.0, -0.5, 2.0]
+    Y = np.column_stack([A @ x, 40.0 * (A @ x)])
+    kw = {"alpha": 0.1, "tol": 1e-3, "max_iter": 5000, "history": True}
+    assert sparseflow.gradient_descent(A, Y[:, 1], **kw).info["auto_step_halvings"] > 0
+    batch = sparseflow.gradient_descent(A, Y, **kw)
+    for j in range(2):
+        one = sparseflow.gradient_descent(A, Y[:, j], **kw)
+        assert batch.info["step"][j] == one.info["step"]
+        assert batch.info["n_iter"][j] == one.n_iter
+        np.testing.assert_allclose(batch.x[:, j], one.x, rtol=1e-12, atol=1e-15)
+        losses = batch.history["loss"][:, j]
+        np.testing.assert_allclose(losses[: one.n_iter + 1], one.history["loss"], rtol=1e-12)

@@ -269,14 +269,22 @@ def gradient_descent(
             _jit.require()  # raises, with the reason
     elif engine == "auto":
         engine = "numba" if blocker is None and _jit.usable() else "numpy"
+    B = Y.shape[1]
+    x, res_norm = np.zeros((n, B)), np.zeros(B)
+    status, n_iter = np.zeros(B, dtype=int), np.zeros(B, dtype=int)
+    column_loss: list[np.ndarray] = [np.empty(0)] * B
+    # With step="auto" only the problems that diverged run again, with half their step, so that
+    # a batch still equals its problems one by one (a callback sees the whole batch: then all
+    # problems run again).
+    pending = np.arange(B)
     while True:
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             out = _run(
                 op,
-                Y,
+                Y[:, pending],
                 depth,
                 factors,
-                eta,
+                eta[pending],
                 max_iter,
                 tol,
                 nonnegative,
@@ -286,15 +294,23 @@ def gradient_descent(
                 callback,
                 history,
                 single,
-                schedule,
+                None if schedule is None else schedule[pending],
                 stagnation_window,
                 engine,
             )
-        if not (auto and out["diverged"].any() and retries < _AUTO_RETRIES):
+        x[:, pending], res_norm[pending] = out["x"], out["res_norm"]
+        status[pending], n_iter[pending] = out["status"], out["n_iter"]
+        if history:
+            rows = np.array(out["loss"]).reshape(len(out["loss"]), pending.size)
+            for j, column in enumerate(pending):
+                column_loss[column] = rows[:, j]
+        diverged = np.asarray(out["diverged"], dtype=bool)
+        if not (auto and diverged.any() and retries < _AUTO_RETRIES):
             break
         retries += 1
-        eta *= 0.5
-    x, status, n_iter, res_norm = out["x"], out["status"], out["n_iter"], out["res_norm"]
+        if callback is None:
+            pending = pending[diverged]
+        eta[pending] *= 0.5
     infeasible = _confirm_infeasible(op, Y, status, nonnegative, tol)
     converged = bool(np.all(status == StopReason.CONVERGED))
     worst = StopReason(int(status.max()))
@@ -313,7 +329,9 @@ def gradient_descent(
         info["n_iter"] = n_iter.tolist()
     hist = None
     if history:
-        loss = np.array(out["loss"])
+        loss = np.full((max(c.size for c in column_loss), B), np.nan)
+        for j, values in enumerate(column_loss):
+            loss[: values.size, j] = values
         hist = {"loss": loss[:, 0] if single else loss}
     return RecoveryResult(
         x=x[:, 0] if single else x,
