@@ -248,8 +248,9 @@ def bench_size(size: str, args: argparse.Namespace, log: Callable[[str], None]) 
 
     # Cost per gradient-descent iteration against the hardware reference (the same number of bare
     # mat-vec / mat-mat pairs), interleaved round by round. Enough iterations (about 0.2 s of
-    # products per probe) that the setup of a call is not counted as iteration cost.
-    iters = max(5, int(3e8 / (m * n)))
+    # products per probe, and at least 40) that the setup of a call, which reads A once or twice
+    # to validate it, is not counted as iteration cost.
+    iters = max(40, int(3e8 / (m * n)))
     b_iters = max(3, int(2e9 / (m * n * BATCH)))
     Y = np.column_stack([y * (1 + 0.01 * j) for j in range(BATCH)])
     common = {"depth": GD_DEPTH, "alpha": GD_ALPHA, "tol": 1e-300, "step": 1e-6}

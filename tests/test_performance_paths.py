@@ -53,8 +53,11 @@ def test_newton_direction_solves_the_system(kind: str, factor_gram: bool) -> Non
     operand = sp.csr_matrix(A) if kind == "sparse" else aslinearoperator(A) if matrix_free else A
     system = NewtonSystem(as_operator(operand), method="cg" if kind == "operator" else "pcg")
     system.factor_gram = factor_gram and not matrix_free
-    delta = system.direction(d, r, rel_residual=1e-24)  # forcing term 1e-12
-    direct = NewtonSystem(as_operator(A), method="direct").direction(d, r, 1e-24)
+    delta, image = system.direction(d, r, rel_residual=1e-24)  # forcing term 1e-12
+    direct, direct_image = NewtonSystem(as_operator(A), method="direct").direction(d, r, 1e-24)
+    # the second output is AᵀΔ (accumulated inside CG, computed after the direct solve)
+    for sol, img in ((delta, image), (direct, direct_image)):
+        np.testing.assert_allclose(img, A.T @ sol, rtol=0, atol=1e-9 * np.linalg.norm(A.T @ sol))
     # M's condition number is ~1e12, so float64 resolves M Δ = −r only to a small normwise
     # backward error ‖MΔ + r‖ / (‖M‖‖Δ‖ + ‖r‖); both paths must reach it.
     norm_m = np.linalg.norm(M, 2)
@@ -86,7 +89,7 @@ def test_inexact_newton_is_loose_far_from_the_solution() -> None:
     d = stiff_weights(400)
     r = np.random.default_rng(2).standard_normal(60)
     M = A @ (d[:, None] * A.T)
-    delta = NewtonSystem(as_operator(A), method="pcg").direction(d, r, rel_residual=1.0)
+    delta, _ = NewtonSystem(as_operator(A), method="pcg").direction(d, r, rel_residual=1.0)
     rel = np.linalg.norm(M @ delta + r) / np.linalg.norm(r)
     assert rel <= 0.1
     assert r @ delta < 0  # a descent direction for the dual objective

@@ -114,6 +114,7 @@ class MeasurementOperator:
             )
         self.shape: tuple[int, int] = (int(m), int(n))
         self._norm: float | None = None
+        self._column_norms: np.ndarray | None = None
 
     # --- products -------------------------------------------------------------------------------
     def matvec(self, x: np.ndarray) -> np.ndarray:
@@ -175,13 +176,19 @@ class MeasurementOperator:
         Exact for matrices and for operators with a ``column_norms()`` method that returns an
         array (:mod:`sparseflow.transforms`); other operators are materialized (small N only).
         """
+        if self._column_norms is None:
+            self._column_norms = self._compute_column_norms()
+            self._column_norms.flags.writeable = False  # cached: shared by every caller
+        return self._column_norms
+
+    def _compute_column_norms(self) -> np.ndarray:
         if self._dense is not None:  # einsum: no m×N temporary (norm(axis=0) would make one)
             return np.sqrt(np.einsum("ij,ij->j", self._dense, self._dense))
         if self._sparse is not None:
             return np.sqrt(np.asarray(self._sparse.multiply(self._sparse).sum(axis=0)).ravel())
         known = _known(self._op, "column_norms")
         if known is not None:
-            return np.asarray(known, dtype=np.float64).reshape(self.shape[1])
+            return np.array(known, dtype=np.float64).reshape(self.shape[1])
         return np.linalg.norm(self.toarray(), axis=0)
 
     @property

@@ -33,11 +33,13 @@ operators use unpreconditioned CG.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.linalg.lapack import dpotrs as _potrs
 
 from ..operators import MeasurementOperator
 
@@ -64,23 +66,15 @@ def _mean_gram_eigenvalue(op: MeasurementOperator, probes: int = 8) -> float:
     """‖A‖_F² / m, the mean eigenvalue of AAᵀ: exact for matrices and for operators that know
     their column norms, else a Hutchinson estimate (Rademacher probes, seeded)."""
     m = op.shape[0]
-    if op.kind == "dense":
-        A = op.toarray()
-        return float(np.einsum("ij,ij->", A, A)) / m
-    if op.kind == "sparse":
-        csr = op._sparse
-        assert csr is not None
-        return float(csr.multiply(csr).sum()) / m
     if op.has_cheap_column_norms:
         return float(np.sum(op.column_norms() ** 2)) / m
     z = np.random.default_rng(0).choice([-1.0, 1.0], size=(m, probes))
     return float(np.sum(op.rmatvec(z) ** 2)) / (probes * m)
 
 
-def _gram_spread(op: MeasurementOperator, steps: int = 5) -> float:
-    """A lower estimate of λ_max(AAᵀ) / (‖A‖_F² / m) by a few power iterations."""
+def _gram_spread(op: MeasurementOperator, mean: float, steps: int = 5) -> float:
+    """A lower estimate of λ_max(AAᵀ) / mean by a few power iterations (mean = ‖A‖_F² / m)."""
     m = op.shape[0]
-    mean = _mean_gram_eigenvalue(op)
     if mean == 0:
         return 1.0
     v = np.random.default_rng(0).standard_normal(m)
@@ -122,9 +116,9 @@ class NewtonSystem:
             raise ValueError("method 'direct' needs A as a matrix, not a LinearOperator")
         self.cg_iterations = 0
         self._chol: np.ndarray | None = None
-        self._gram_scale = 1.0
+        self._gram_scale = _mean_gram_eigenvalue(op) if method == "pcg" else 1.0
         # AAᵀ is factored only when it is far from a multiple of I (Gaussian-like A is not).
-        self.factor_gram = method == "pcg" and _gram_spread(op) > _GRAM_SPREAD
+        self.factor_gram = method == "pcg" and _gram_spread(op, self._gram_scale) > _GRAM_SPREAD
         if self.factor_gram and not op.is_matrix:
             if explicit:
                 raise ValueError(
@@ -139,10 +133,17 @@ class NewtonSystem:
         self._cached = 0
 
     # --- public ---------------------------------------------------------------------------------
-    def direction(self, d: np.ndarray, r: np.ndarray, rel_residual: float) -> np.ndarray:
-        """Return Δ with (A diag(d) Aᵀ) Δ ≈ −r; ``rel_residual`` = ‖r‖/‖y‖ sets the accuracy."""
+    def direction(
+        self, d: np.ndarray, r: np.ndarray, rel_residual: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return Δ with (A diag(d) Aᵀ) Δ ≈ −r, and AᵀΔ.
+
+        ``rel_residual`` = ‖r‖/‖y‖ sets the accuracy. CG computes AᵀΔ on the way (a sum of the
+        products Aᵀp it needs anyway), which saves the Newton step one product with Aᵀ.
+        """
         if self.method == "direct":
-            return self._direct(d, r)
+            delta = self._direct(d, r)
+            return delta, self.op.rmatvec(delta)
         # Inexact Newton: loose while far from the solution, tight near it.
         forcing = float(min(0.1, max(np.sqrt(rel_residual), 1e-12)))
         if self.method == "cg":
@@ -169,19 +170,12 @@ class NewtonSystem:
     def _base(self) -> np.ndarray | None:
         """Lower Cholesky factor of AAᵀ (computed once); None: use a multiple of I instead."""
         if self._columns is None and not self.factor_gram:
-            A = self.op.toarray() if self.op.kind == "dense" else None
-            if self.op.kind == "operator":
-                self._columns = None
-                self._gram_scale = _mean_gram_eigenvalue(self.op)
-                return None
-            if A is None:
+            if self.op.kind == "dense":
+                self._columns = self.op.toarray()
+            elif self.op.kind == "sparse":
                 csr = self.op._sparse
                 assert csr is not None
                 self._columns = csr.tocsc()
-                self._gram_scale = float(csr.multiply(csr).sum()) / self.op.shape[0]
-            else:
-                self._columns = A
-                self._gram_scale = float(np.einsum("ij,ij->", A, A)) / self.op.shape[0]
             return None
         if not self.factor_gram:
             return None
@@ -280,7 +274,7 @@ class NewtonSystem:
             W, K = self._whitened_columns(big)
             K[np.diag_indices_from(K)] += sigma / (d[big] - sigma)
             # numpy's Cholesky: scipy's cho_factor was many times slower on these matrices here
-            K_factor = (np.linalg.cholesky(K), True)
+            K_factor = np.linalg.cholesky(K)
         else:
             W = np.empty((m, 0))
 
@@ -290,7 +284,8 @@ class NewtonSystem:
             else:
                 z = sla.solve_triangular(chol, v, lower=True, check_finite=False)
             if big.size:
-                z = z - W @ sla.cho_solve(K_factor, W.T @ z, check_finite=False)
+                # LAPACK's potrs directly: scipy's cho_solve wrapper cost more than the solve
+                z = z - W @ _potrs(K_factor, W.T @ z, lower=1)[0]
             z /= sigma
             if chol is None:
                 return z / root
@@ -304,14 +299,15 @@ class NewtonSystem:
         r: np.ndarray,
         forcing: float,
         precondition: Callable[[np.ndarray], np.ndarray] | None,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         op = self.op
         m = r.size
         b = -r
-        b_norm = float(np.linalg.norm(b))
+        b_norm = math.sqrt(float(b @ b))
         x = np.zeros(m)
+        x_image = np.zeros(op.shape[1])  # Aᵀx, accumulated from the products Aᵀp
         if b_norm == 0:
-            return x
+            return x, x_image
         res = b.copy()
         z = precondition(res) if precondition is not None else res.copy()
         p = z.copy()
@@ -319,20 +315,22 @@ class NewtonSystem:
         goal = forcing * b_norm
         limit = 200 if precondition is not None else 10 * m
         for _ in range(limit):
-            q = op.matvec(d * op.rmatvec(p))
+            p_image = op.rmatvec(p)
+            q = op.matvec(d * p_image)
             curvature = float(p @ q)
             if not np.isfinite(curvature) or curvature <= 0:
                 break
             step = rz / curvature
             x += step * p
+            x_image += step * p_image
             res -= step * q
             self.cg_iterations += 1
-            if float(np.linalg.norm(res)) <= goal:
+            if math.sqrt(float(res @ res)) <= goal:
                 break
             z = precondition(res) if precondition is not None else res
             rz_new = float(res @ z)
             p = z + (rz_new / rz) * p
             rz = rz_new
         if not np.any(x):  # no usable curvature: fall back to the preconditioned residual
-            x = z
-        return x
+            return z, op.rmatvec(z)
+        return x, x_image

@@ -2,6 +2,7 @@ r"""The limit of the gradient flow, computed directly by Newton's method on the 
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -207,10 +208,11 @@ def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
         return np.inf
     s, _ = model._scaled(w)
     ds, _ = model._scaled(dw)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        up = np.where(ds > 0, (1 - s) / ds, np.inf)
-        down = np.where(ds < 0, (-1 - s) / ds, np.inf) if not model.nonnegative else np.inf
-    return float(np.min(np.minimum(up, down)))
+    # distance to the barrier the step heads for, over the speed towards it; ds = 0 gives +inf
+    with np.errstate(divide="ignore"):
+        if model.nonnegative:
+            return float(np.min((1 - s) / np.maximum(ds, 0.0)))
+        return float(np.min((1 - np.sign(ds) * s) / np.abs(ds)))
 
 
 def _newton(
@@ -277,9 +279,8 @@ def _newton(
                 f"{rel:.2e}): {why}",
             )
         cg_before = system.cg_iterations
-        delta = system.direction(model.link_derivative(w), r, r_norm / y_scale)
+        delta, dw = system.direction(model.link_derivative(w), r, r_norm / y_scale)
         hard_streak = hard_streak + 1 if system.cg_iterations - cg_before >= _PCG_HARD else 0
-        dw = op.rmatvec(delta)
         slope = float(r @ delta)  # directional derivative of F = ΣH(Aᵀμ) − yᵀμ
         if not np.isfinite(slope) or slope >= 0:
             delta, dw, slope = -r, op.rmatvec(-r), -float(r @ r)
@@ -293,7 +294,7 @@ def _newton(
                     f_new = _objective(model, w_new, mu_new, y)
                     x_new = model.link(w_new)
                     r_new = op.matvec(x_new) - y
-                    r_new_norm = float(np.linalg.norm(r_new))
+                    r_new_norm = math.sqrt(float(r_new @ r_new))
                 armijo = f_new <= f + _ARMIJO * t * slope
                 # Near the optimum F's decrease drops below its rounding error; then a step that
                 # reduces the residual is accepted instead.
