@@ -73,13 +73,46 @@ def test_compiled_engine_divergence_and_stagnation_match_numpy():
 
 
 @needs_numba
+@pytest.mark.parametrize(
+    ("depth", "nonnegative", "order"),
+    [(2, False, "C"), (2, False, "F"), (3, False, "C"), (4, False, "C"), (3, True, "C")],
+)
+def test_batched_engines_agree_on_every_problem_and_stop(depth, nonnegative, order):
+    """A batch whose problems stop at different iterations, for different reasons."""
+    A, x, _ = make_problem(120, 50, 4, seed=10 + depth, nonnegative=nonnegative)
+    A = np.asarray(A, order=order)
+    rng = np.random.default_rng(depth)
+    X = np.abs(rng.standard_normal((120, 6))) * (rng.random((120, 6)) < 0.03)
+    X[:, 0] = x
+    Y = A @ X
+    kw = {"depth": depth, "alpha": 0.6, "nonnegative": nonnegative, "stagnation_window": 7}
+    # per-problem automatic steps; tolerances met at different iterations
+    ref, fast = both(A, Y, tol=1e-2, max_iter=20_000, **kw)
+    assert fast.info["engine"] == "numba" and ref.info["engine"] == "numpy"
+    assert fast.info["status"] == ref.info["status"]
+    assert fast.info["n_iter"] == ref.info["n_iter"]
+    assert len(set(ref.info["n_iter"])) > 2  # the problems really left at different times
+    np.testing.assert_allclose(fast.x, ref.x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.residual_norm, ref.residual_norm, rtol=1e-6)
+    # one common step that a 400 times larger problem cannot take: it diverges, the others go on
+    step = 2 * float(sparseflow.gradient_descent(A, Y[:, [0]], max_iter=1, **kw).info["step"][0])
+    Y[:, 1] *= 400.0
+    ref, fast = both(A, Y, tol=1e-2, max_iter=3_000, step=step, **kw)
+    assert ref.info["status"][1] is StopReason.DIVERGED and ref.info["n_iter"][1] < 50
+    assert fast.info["status"] == ref.info["status"]
+    assert fast.info["n_iter"] == ref.info["n_iter"]
+    np.testing.assert_allclose(fast.x, ref.x, rtol=1e-9, atol=1e-12)
+    assert np.all(np.isfinite(fast.x))
+
+
+@needs_numba
 def test_auto_engine_uses_the_compiled_loop_only_where_it_applies():
     A, _, y = make_problem(60, 25, 2, seed=3)
     kw = {"depth": 2, "alpha": 0.1, "step": 0.01, "max_iter": 20}
     assert sparseflow.gradient_descent(A, y, **kw).info["engine"] == "numba"
     Y = np.column_stack([y, 2 * y])
+    assert sparseflow.gradient_descent(A, Y, **kw).info["engine"] == "numba"
     for other in (
-        {"y": Y},
         {"A": sp.csr_matrix(A)},
         {"history": True},
         {"callback": lambda k, xk: None},

@@ -186,11 +186,12 @@ def gradient_descent(
     engine : {"auto", "numpy", "numba"}, default "auto"
         Where the iterations run. ``"numba"`` compiles the loop (optional dependency:
         ``pip install "sparseflow[jit]"``) so that the element-wise work of a step is one pass
-        between the two BLAS products; it applies to one problem with a dense float64 matrix,
-        shared factors, depth ≥ 2, and no callback, history or step schedule, and raises a
-        ValueError otherwise. ``"auto"`` uses it where it applies and numba is installed, and the
-        numpy loop elsewhere. The engines take the same steps and agree up to rounding; the first
-        call compiles (about a second, then cached on disk).
+        between the two BLAS products; it applies to a dense float64 matrix (one problem, or a
+        batch of columns of y: matrix–matrix products), shared factors, depth ≥ 2, and no
+        callback, history or step schedule, and raises a ValueError otherwise. ``"auto"`` uses
+        it where it applies and numba is installed, and the numpy loop elsewhere. The engines
+        take the same steps and agree up to rounding; the first call compiles (about a second,
+        then cached on disk).
 
     Returns
     -------
@@ -258,17 +259,18 @@ def gradient_descent(
         if step_schedule == "adaptive" and depth > 1
         else None
     )
-    blocker = _compiled_engine_blocker(
-        op, Y.shape[1], parametrization, depth, callback, history, schedule
-    )
+    blocker = _compiled_engine_blocker(op, parametrization, depth, callback, history, schedule)
+    # a batch needs both loops: problems that diverge with the automatic step run again alone
+    batched = Y.shape[1] > 1
     if engine == "numba":
         _jit.require()
         if blocker is not None:
             raise ValueError(f'engine="numba" does not apply to {blocker}; use engine="auto"')
-        if not _jit.usable():
+        if not (_jit.usable() and _jit.usable(batched=batched)):
             _jit.require()  # raises, with the reason
     elif engine == "auto":
-        engine = "numba" if blocker is None and _jit.usable() else "numpy"
+        usable = blocker is None and _jit.usable() and _jit.usable(batched=batched)
+        engine = "numba" if usable else "numpy"
     B = Y.shape[1]
     x, res_norm = np.zeros((n, B)), np.zeros(B)
     status, n_iter = np.zeros(B, dtype=int), np.zeros(B, dtype=int)
@@ -437,7 +439,7 @@ def _run(
     engine: str = "numpy",
 ) -> dict[str, Any]:
     if parametrization == "shared" and depth >= 2:
-        if engine == "numba":
+        if engine == "numba" and Y.shape[1] == 1:
             return _run_single_compiled(
                 op,
                 Y,
@@ -450,8 +452,24 @@ def _run(
                 discrepancy,
                 stagnation_window,
             )
-        fast = _run_single if Y.shape[1] == 1 else _run_batched
-        return fast(
+        if Y.shape[1] == 1:
+            return _run_single(
+                op,
+                Y,
+                depth,
+                factors0[:, 0],
+                eta,
+                max_iter,
+                tol,
+                noise_level,
+                discrepancy,
+                callback,
+                history,
+                single,
+                schedule,
+                stagnation_window,
+            )
+        return _run_batched(
             op,
             Y,
             depth,
@@ -466,6 +484,7 @@ def _run(
             single,
             schedule,
             stagnation_window,
+            compiled=engine == "numba",
         )
     m, B = Y.shape
     shared = parametrization == "shared"
@@ -783,8 +802,14 @@ def _run_batched(
     single: bool,
     schedule: np.ndarray | None,
     stagnation_window: int | None,
+    compiled: bool = False,
 ) -> dict[str, Any]:
-    """B problems sharing A, shared factors: one matrix–matrix product each way per step."""
+    """B problems sharing A, shared factors: one matrix–matrix product each way per step.
+
+    With ``compiled``, the iterations where no problem stops and no check is due run in the
+    numba loop (:func:`sparseflow.solvers._jit.batched_descent_segment`); the stops, the
+    stagnation checks and the step after them are the code below, shared by both engines.
+    """
     m, B = Y.shape
     n = op.shape[1]
     factors = _SharedFactors(factors0, depth, B)  # the still-active problems only
@@ -806,15 +831,42 @@ def _run_batched(
     monitor = _StagnationMonitor(stagnation_window)
     x, x_prev = np.empty((n, B)), np.zeros((n, B))
     r = np.empty((m, B))
+    segment = _jit.batched_descent_segment() if compiled else None
     k = 0
     while True:
-        factors.signal(x)
-        if dense is not None:
-            dense.dot(x, r)
+        if segment is not None:
+            assert dense is not None
+            window = monitor.window
+            # run to the next stagnation check (or max_iter), unless a problem stops before
+            k1 = max_iter if window is None else min(max_iter, -(-k // window) * window)
+            rn2 = np.empty(active.size)
+            power = factors.power if factors.power is not None else factors.work
+            k, _ = segment(
+                dense,
+                dense.T,
+                Ya,
+                factors.state,
+                power,
+                depth,
+                scale_a,
+                k,
+                min(k1, _INT64_MAX),
+                target2_a,
+                limit2_a,
+                x,
+                x_prev,
+                r,
+                factors.grad,
+                rn2,
+            )
         else:
-            r[...] = op.matvec(x)
-        r -= Ya
-        rn2 = np.einsum("ij,ij->j", r, r)
+            factors.signal(x)
+            if dense is not None:
+                dense.dot(x, r)
+            else:
+                r[...] = op.matvec(x)
+            r -= Ya
+            rn2 = np.einsum("ij,ij->j", r, r)
         if history:
             row = np.full(B, np.nan)
             row[active] = 0.5 * rn2
@@ -822,7 +874,7 @@ def _run_batched(
         fine = rn2 <= limit2_a  # also False for NaN
         done = rn2 <= target2_a
         checkpoint = monitor.window is not None and k % monitor.window == 0
-        if not (checkpoint or k >= max_iter or callback is not None) and fine.all():
+        if not (checkpoint or k >= max_iter or callback is not None or compiled) and fine.all():
             if not done.any():  # the common case: nothing to check, nobody leaves
                 x, x_prev = x_prev, x
                 _batched_step(factors, dense, op, r, scale_a, uniform, bound_a, x_prev, depth)
@@ -873,11 +925,13 @@ def _run_batched(
             Ya = np.ascontiguousarray(Ya[:, keep])
             target2_a, limit2_a = target2_a[keep], limit2_a[keep]
             x, x_prev = np.empty((n, active.size)), x_now
-            if depth > 2:  # the new buffers need u^(L−1) for the step below
-                factors.signal(x)
-        else:
+            if depth > 2 or compiled:  # the new buffers need u^(L−1) for the step below
+                factors.signal(x)  # (and the compiled loop the current x in x)
+        elif not compiled:  # the compiled loop copies x into x_prev itself
             x, x_prev = x_prev, x
-        _batched_step(factors, dense, op, r, scale_a, uniform, bound_a, x_prev, depth)
+        _batched_step(
+            factors, dense, op, r, scale_a, uniform, bound_a, x if compiled else x_prev, depth
+        )
         k += 1
     nan = ~np.isfinite(res_out)
     if nan.any():
@@ -919,7 +973,6 @@ def _batched_step(
 
 def _compiled_engine_blocker(
     op: MeasurementOperator,
-    batch: int,
     parametrization: str,
     depth: int,
     callback: Any,
@@ -927,8 +980,6 @@ def _compiled_engine_blocker(
     schedule: Any,
 ) -> str | None:
     """Why the compiled loop cannot run this problem (None: it can)."""
-    if batch != 1:
-        return "several problems at once (the batched loop is matrix–matrix products already)"
     if parametrization != "shared" or depth < 2:
         return 'parametrization="separate" or depth 1'
     if op.kind != "dense":
