@@ -239,7 +239,7 @@ class NewtonSystem:
             self._slot[missing] = np.arange(start, need)
             self._cached = need
         slots = self._slot[T]
-        return self._cache[:, slots], self._gram[np.ix_(slots, slots)]
+        return self._cache.take(slots, axis=1), self._gram[slots[:, None], slots]
 
     def _matrix_columns(self, index: np.ndarray) -> np.ndarray:
         """The columns A[:, index] as a dense m × |index| array."""
@@ -272,7 +272,7 @@ class NewtonSystem:
         sigma = float(np.sqrt(np.min(d_rest) * np.max(d_rest)))
         if big.size:
             W, K = self._whitened_columns(big)
-            K[np.diag_indices_from(K)] += sigma / (d[big] - sigma)
+            K.flat[:: K.shape[0] + 1] += sigma / (d[big] - sigma)  # the diagonal
             # numpy's Cholesky: scipy's cho_factor was many times slower on these matrices here
             K_factor = np.linalg.cholesky(K)
         else:
