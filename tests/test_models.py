@@ -55,6 +55,42 @@ def test_signed_link_is_odd_and_increasing(depth, alpha):
     assert np.all(np.diff(h) > 0)
 
 
+@pytest.mark.parametrize("nonnegative", [False, True])
+@pytest.mark.parametrize("alpha", [1e-1, 1e-3, 1e-8])
+@pytest.mark.parametrize("depth", [3, 4])
+def test_rational_depths_to_a_few_ulps_in_exact_arithmetic(depth, alpha, nonnegative):
+    """Depths 3 and 4 (integer p) take rational fast paths; THEORY §3's factor formulas
+    evaluated in exact rational arithmetic at the same scaled dual s are the reference, also
+    within 1e−15 of the barrier, where 1 − s² computed naively loses digits."""
+    from fractions import Fraction
+
+    model = Model(depth, alpha, nonnegative)
+    k, p, q = depth * (depth - 2), depth // (depth - 2), 2 // (depth - 2)
+    a = Fraction(alpha)
+    targets = [1e-9, -3e-5, 1 / 3, -0.9, 0.999999, -(1 - 1e-12), 1 - 2.0**-50]
+    if nonnegative:
+        targets += [-5.0, -1e6]
+    w = np.array(targets) / (k * alpha ** (depth - 2))
+    got = np.stack([model.link(w), model.link_derivative(w), model.potential(w)])
+    for j, s_float in enumerate(model._scaled(w)[0]):
+        s = Fraction(float(s_float))
+        lo, hi = (1 - s), (1 + s)
+        if nonnegative:
+            ref = [
+                a**depth * lo**-p,
+                k * p * a ** (2 * depth - 2) * lo ** (-p - 1),
+                a**2 * (lo**-q - 1) / (2 * depth),
+            ]
+        else:
+            ref = [
+                a**depth * (lo**-p - hi**-p),
+                k * p * a ** (2 * depth - 2) * (lo ** (-p - 1) + hi ** (-p - 1)),
+                a**2 * (lo**-q + hi**-q - 2) / (2 * depth),
+            ]
+        for i, value in enumerate(ref):
+            assert abs(got[i, j] - float(value)) <= 4e-16 * abs(float(value)) * 4, (i, j)
+
+
 def test_link_against_factor_formulas():
     """h from THEORY §3, evaluated directly with the factors (no scaled variable)."""
     w = np.linspace(-0.3, 0.3, 13)

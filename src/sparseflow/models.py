@@ -38,6 +38,11 @@ from ._validation import check_depth, check_positive
 
 __all__ = ["Model", "link", "link_derivative", "link_inverse", "potential", "regularizer"]
 
+# Depths whose exponent p = L/(L−2) is an integer: there h, h' and H are rational in the scaled
+# dual s and are evaluated without transcendental functions (a several-fold cheaper Newton step
+# of the limit solver); the value is the exponent p.
+_RATIONAL = {3: 3, 4: 2}
+
 
 def _as_alpha(alpha: Any) -> float | np.ndarray:
     if np.ndim(alpha) == 0:
@@ -118,13 +123,15 @@ class Model:
     def in_domain(self, w: np.ndarray) -> bool:
         """True when every w is inside the open domain of H and h(w) is finite."""
         w = np.asarray(w, dtype=np.float64)
-        if not np.all(np.isfinite(w)):
-            return False
         if self.depth >= 3:
+            # One reduction instead of a comparison and np.all: NaN propagates through max and
+            # fails the test, and so does ±inf (|s| = inf); −inf only needs the extra min.
             s, _ = self._scaled(w)
             if self.nonnegative:
-                return bool(np.all(s < 1.0))
-            return bool(np.all(np.abs(s) < 1.0))
+                return bool(np.max(s, initial=-np.inf) < 1.0 and np.min(s, initial=0.0) > -np.inf)
+            return bool(np.max(np.abs(s), initial=0.0) < 1.0)
+        if not np.all(np.isfinite(w)):
+            return False
         if self.depth == 2:
             with np.errstate(over="ignore"):
                 return bool(np.all(np.isfinite(self.potential(w))))
@@ -141,6 +148,8 @@ class Model:
             if L == 2:
                 return np.exp(4 * w + 2 * np.log(a))
             s, _ = self._scaled(w)
+            if L in _RATIONAL:
+                return a**L / (1 - s) ** _RATIONAL[L]
             return a**L * np.exp(-(L / (L - 2)) * np.log1p(-s))
         if L == 1:
             return 2.0 * w
@@ -148,6 +157,12 @@ class Model:
             aw = np.abs(w)
             return np.sign(w) * np.exp(4 * aw + 2 * np.log(a)) * -np.expm1(-8 * aw)
         s, _ = self._scaled(w)
+        if L == 3:  # α³[(1−s)⁻³ − (1+s)⁻³] over a common denominator: no cancellation
+            q = (1 - s) * (1 + s)
+            return 2 * a**3 * s * (3 + s * s) / (q * q * q)
+        if L == 4:
+            q = (1 - s) * (1 + s)
+            return 4 * a**4 * s / (q * q)
         p = L / (L - 2)
         return 2 * a**L * np.exp(-0.5 * p * np.log1p(-(s * s))) * np.sinh(p * np.arctanh(s))
 
@@ -161,6 +176,8 @@ class Model:
             if L == 2:
                 return 4 * np.exp(4 * w + 2 * np.log(a))
             s, _ = self._scaled(w)
+            if L in _RATIONAL:
+                return L**2 * a ** (2 * L - 2) / (1 - s) ** (_RATIONAL[L] + 1)
             p = L / (L - 2)
             return L**2 * a ** (2 * L - 2) * np.exp(-(p + 1) * np.log1p(-s))
         if L == 1:
@@ -169,6 +186,13 @@ class Model:
             aw = np.abs(w)
             return 4 * np.exp(4 * aw + 2 * np.log(a)) * (1 + np.exp(-8 * aw))
         s, _ = self._scaled(w)
+        if L == 3:
+            q = (1 - s) * (1 + s)
+            s2 = s * s
+            return 18 * a**4 * (1 + s2 * (6 + s2)) / ((q * q) * (q * q))
+        if L == 4:
+            q = (1 - s) * (1 + s)
+            return 32 * a**6 * (1 + 3 * (s * s)) / (q * q * q)
         q = L / (L - 2) + 1
         return (
             2
@@ -188,6 +212,10 @@ class Model:
             if L == 2:
                 return a**2 * np.expm1(4 * w) / 4
             s, _ = self._scaled(w)
+            if L == 3:  # (α²/6)[(1−s)⁻² − 1]
+                return a**2 * s * (2 - s) / (6 * (1 - s) ** 2)
+            if L == 4:
+                return a**2 * s / (8 * (1 - s))
             return a**2 * np.expm1(-(2 / (L - 2)) * np.log1p(-s)) / (2 * L)
         if L == 1:
             return w * w
@@ -196,10 +224,32 @@ class Model:
             half = np.exp(2 * aw + np.log(a)) * -np.expm1(-4 * aw)  # 2α sinh(2|w|)
             return 0.25 * half * half
         s, _ = self._scaled(w)
+        if L == 3:  # (α²/6)[(1−s)⁻² + (1+s)⁻² − 2]
+            q = (1 - s) * (1 + s)
+            s2 = s * s
+            return a**2 * s2 * (3 - s2) / (3 * (q * q))
+        if L == 4:
+            s2 = s * s
+            return a**2 * s2 / (4 * ((1 - s) * (1 + s)))
         q = 2 / (L - 2)
         t = q * np.arctanh(s)
         bracket = np.expm1(-0.5 * q * np.log1p(-(s * s))) * np.cosh(t) + 2 * np.sinh(0.5 * t) ** 2
         return a**2 * bracket / L
+
+    def link_and_potential(self, w: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(link(w), potential(w))`` together, sharing their common terms (depths 3 and 4):
+        the two evaluations of every line-search trial of the limit solver."""
+        w = np.asarray(w, dtype=np.float64)
+        L = self.depth
+        if self.nonnegative or L not in _RATIONAL:
+            return self.link(w), self.potential(w)
+        s, a = self._scaled(w)
+        q = (1 - s) * (1 + s)
+        s2 = s * s
+        if L == 3:
+            q2 = q * q
+            return 2 * a**3 * s * (3 + s2) / (q2 * q), a**2 * s2 * (3 - s2) / (3 * q2)
+        return 4 * a**4 * s / (q * q), a**2 * s2 / (4 * q)
 
     def link_inverse(self, z: Any) -> np.ndarray:
         """w = h⁻¹(z) = g'(z); −∞ at z = 0 and NaN for z < 0 in the non-negative model (L ≥ 2)."""

@@ -39,12 +39,17 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.linalg import get_blas_funcs
+from scipy.linalg.lapack import dpotrf as _potrf
 from scipy.linalg.lapack import dpotrs as _potrs
 
 from ..operators import MeasurementOperator
 
 __all__ = ["NewtonSystem"]
 
+_daxpy, _ddot, _dscal = get_blas_funcs(("axpy", "dot", "scal"), dtype=np.float64)
+
+_FORCING_MAX = 0.1
 # Below this many entries of A the dense m×m Hessian is formed and factored at every step.
 _DIRECT_MAX_ENTRIES = 40_000
 # Weights within this factor of the smallest stay in the well-conditioned part R.
@@ -145,7 +150,7 @@ class NewtonSystem:
             delta = self._direct(d, r)
             return delta, self.op.rmatvec(delta)
         # Inexact Newton: loose while far from the solution, tight near it.
-        forcing = float(min(0.1, max(np.sqrt(rel_residual), 1e-12)))
+        forcing = float(min(_FORCING_MAX, max(np.sqrt(rel_residual), 1e-12)))
         if self.method == "cg":
             return self._cg(d, r, forcing, None)
         return self._cg(d, r, forcing, self._preconditioner(d))
@@ -260,35 +265,42 @@ class NewtonSystem:
     def _preconditioner(self, d: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         chol = self._base()
         m = self.op.shape[0]
-        root = np.sqrt(self._gram_scale) if chol is None else 1.0
-        low = float(np.min(d))
+        low = float(d.min())
         cap = max(1, int(_MAX_SPLIT_FRACTION * m))
-        big = np.flatnonzero(d > _SPLIT_RATIO * low)
+        threshold = _SPLIT_RATIO * low
+        big = np.flatnonzero(d > threshold)
         if big.size > cap:
             big = big[np.argpartition(d[big], big.size - cap)[big.size - cap :]]
-        rest = np.ones(d.size, dtype=bool)
-        rest[big] = False
-        d_rest = d[rest] if rest.any() else d
-        sigma = float(np.sqrt(np.min(d_rest) * np.max(d_rest)))
+            rest = np.ones(d.size, dtype=bool)
+            rest[big] = False
+            high = float(d[rest].max())
+        else:  # R is everything up to the threshold (the smallest weight included)
+            high = float(d.max(where=d <= threshold, initial=low))
+        sigma = math.sqrt(low * high)
+        if chol is None:
+            # P⁻¹v = (v − W K⁻¹ Wᵀ v) / (σ c) with c = ‖A‖_F²/m; W already holds A_T / √c
+            scale = 1.0 / (sigma * self._gram_scale)
+        else:
+            scale = 1.0 / sigma
         if big.size:
             W, K = self._whitened_columns(big)
             K.flat[:: K.shape[0] + 1] += sigma / (d[big] - sigma)  # the diagonal
-            # numpy's Cholesky: scipy's cho_factor was many times slower on these matrices here
-            K_factor = np.linalg.cholesky(K)
+            # LAPACK directly: numpy's and scipy's wrappers cost more than the factorization
+            K_factor, info = _potrf(K.T, lower=1, clean=0, overwrite_a=1)  # K.T: Fortran order
+            if info != 0:
+                raise np.linalg.LinAlgError("capacitance matrix of the preconditioner is singular")
         else:
             W = np.empty((m, 0))
 
         def apply(v: np.ndarray) -> np.ndarray:
-            if chol is None:
-                z = v / root
-            else:
-                z = sla.solve_triangular(chol, v, lower=True, check_finite=False)
+            z = v if chol is None else sla.solve_triangular(chol, v, lower=True, check_finite=False)
             if big.size:
-                # LAPACK's potrs directly: scipy's cho_solve wrapper cost more than the solve
                 z = z - W @ _potrs(K_factor, W.T @ z, lower=1)[0]
-            z /= sigma
+                z *= scale
+            else:
+                z = z * scale
             if chol is None:
-                return z / root
+                return z
             return sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
 
         return apply
@@ -303,33 +315,38 @@ class NewtonSystem:
         op = self.op
         m = r.size
         b = -r
-        b_norm = math.sqrt(float(b @ b))
+        b_norm = math.sqrt(_ddot(b, b))
         x = np.zeros(m)
         x_image = np.zeros(op.shape[1])  # Aᵀx, accumulated from the products Aᵀp
         if b_norm == 0:
             return x, x_image
-        res = b.copy()
+        res = b
         z = precondition(res) if precondition is not None else res.copy()
         p = z.copy()
-        rz = float(res @ z)
-        goal = forcing * b_norm
+        rz = _ddot(res, z)
+        goal_sq = (forcing * b_norm) ** 2
         limit = 200 if precondition is not None else 10 * m
+        weighted = np.empty(op.shape[1])
+        # BLAS level-1 calls update in place: at m in the hundreds a numpy expression costs
+        # several times the arithmetic (temporaries and dispatch).
         for _ in range(limit):
             p_image = op.rmatvec(p)
-            q = op.matvec(d * p_image)
-            curvature = float(p @ q)
-            if not np.isfinite(curvature) or curvature <= 0:
+            q = op.matvec(np.multiply(d, p_image, out=weighted))
+            curvature = _ddot(p, q)
+            if not math.isfinite(curvature) or curvature <= 0:
                 break
             step = rz / curvature
-            x += step * p
-            x_image += step * p_image
-            res -= step * q
+            _daxpy(p, x, m, step)
+            _daxpy(p_image, x_image, x_image.size, step)
+            _daxpy(q, res, m, -step)
             self.cg_iterations += 1
-            if math.sqrt(float(res @ res)) <= goal:
+            if _ddot(res, res) <= goal_sq:
                 break
             z = precondition(res) if precondition is not None else res
-            rz_new = float(res @ z)
-            p = z + (rz_new / rz) * p
+            rz_new = _ddot(res, z)
+            # p ← z + β p, in place (z may be res itself, which must stay as it is)
+            _dscal(rz_new / rz, p)
+            _daxpy(z, p, m, 1.0)
             rz = rz_new
         if not np.any(x):  # no usable curvature: fall back to the preconditioned residual
             return z, op.rmatvec(z)

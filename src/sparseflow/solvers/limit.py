@@ -208,11 +208,11 @@ def _max_step(model: Model, w: np.ndarray, dw: np.ndarray) -> float:
         return np.inf
     s, _ = model._scaled(w)
     ds, _ = model._scaled(dw)
-    # distance to the barrier the step heads for, over the speed towards it; ds = 0 gives +inf
-    with np.errstate(divide="ignore"):
-        if model.nonnegative:
-            return float(np.min((1 - s) / np.maximum(ds, 0.0)))
-        return float(np.min((1 - np.sign(ds) * s) / np.abs(ds)))
+    # 1/t is the largest speed towards a barrier over the distance to it (1 − s up, 1 + s down)
+    speed = float(np.max(ds / (1 - s), initial=0.0))
+    if not model.nonnegative:
+        speed = max(speed, float(np.max(-ds / (1 + s), initial=0.0)))
+    return 1.0 / speed if speed > 0 else np.inf
 
 
 def _newton(
@@ -291,8 +291,8 @@ def _newton(
             w_new = w + t * dw
             if model.in_domain(w_new):
                 with np.errstate(over="ignore", invalid="ignore"):
-                    f_new = _objective(model, w_new, mu_new, y)
-                    x_new = model.link(w_new)
+                    x_new, potential = model.link_and_potential(w_new)
+                    f_new = float(np.sum(potential) - y @ mu_new)
                     r_new = op.matvec(x_new) - y
                     r_new_norm = math.sqrt(float(r_new @ r_new))
                 armijo = f_new <= f + _ARMIJO * t * slope
