@@ -45,9 +45,31 @@ from scipy.linalg.lapack import dpotrs as _potrs
 
 from ..operators import MeasurementOperator
 
-__all__ = ["NewtonSystem"]
+__all__ = ["NewtonSystem", "weighted_gram"]
 
 _daxpy, _ddot, _dscal = get_blas_funcs(("axpy", "dot", "scal"), dtype=np.float64)
+_dsyrk = get_blas_funcs("syrk", dtype=np.float64)
+_EMPTY = np.empty(0)
+_EMPTY_INDEX = np.empty(0, dtype=np.intp)
+# A preconditioner application: v ↦ (P⁻¹v, A_Tᵀ P⁻¹v)
+_Apply = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def weighted_gram(A: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """A diag(d) Aᵀ for d ≥ 0, as a symmetric rank-k update (half the flops of a product)."""
+    if A.shape[1] == 0:  # BLAS rejects k = 0
+        return np.zeros((A.shape[0], A.shape[0]))
+    B = A * np.sqrt(d)
+    # B.T is Fortran-ordered: with trans=1 BLAS reads B without a copy
+    upper = _dsyrk(1.0, B.T, trans=1, lower=0)  # the strict lower triangle is left zero
+    gram = upper + upper.T
+    gram.flat[:: gram.shape[0] + 1] *= 0.5  # exact: the diagonal was doubled
+    return gram
+
+
+def _unpreconditioned(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return v, _EMPTY
+
 
 _FORCING_MAX = 0.1
 # Below this many entries of A the dense m×m Hessian is formed and factored at every step.
@@ -151,16 +173,14 @@ class NewtonSystem:
             return delta, self.op.rmatvec(delta)
         # Inexact Newton: loose while far from the solution, tight near it.
         forcing = float(min(_FORCING_MAX, max(np.sqrt(rel_residual), 1e-12)))
-        if self.method == "cg":
-            return self._cg(d, r, forcing, None)
-        return self._cg(d, r, forcing, self._preconditioner(d))
+        preconditioner = self._preconditioner(d) if self.method == "pcg" else None
+        return self._cg(d, r, forcing, preconditioner)
 
     # --- direct ---------------------------------------------------------------------------------
     def _direct(self, d: np.ndarray, r: np.ndarray) -> np.ndarray:
         A = self.op.toarray()
         m = A.shape[0]
-        B = A * np.sqrt(d)
-        M = B @ B.T
+        M = weighted_gram(A, d)
         top = float(np.max(np.diag(M))) or 1.0
         ridge = 0.0
         for _ in range(8):
@@ -262,7 +282,15 @@ class NewtonSystem:
         picked = cols[:, index]
         return picked if isinstance(picked, np.ndarray) else picked.toarray()
 
-    def _preconditioner(self, d: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    def _preconditioner(self, d: np.ndarray) -> tuple[_Apply, np.ndarray]:
+        """P⁻¹ as a function v ↦ (P⁻¹v, A_Tᵀ P⁻¹v), and the index set T of large weights.
+
+        A_Tᵀ P⁻¹v is returned in closed form, E⁻¹K⁻¹Wᵀv (times 1/√c without the Gram factor), not
+        computed as a product: P⁻¹ scales the directions of range(A_T) by about 1/d_T, and a
+        product with A_Tᵀ would return that tiny component plus rounding error of the size of
+        the whole vector, which the weights d_T (up to 1e20 times the others for small α)
+        would then amplify beyond the rest of the Hessian product.
+        """
         chol = self._base()
         m = self.op.shape[0]
         low = float(d.min())
@@ -277,41 +305,56 @@ class NewtonSystem:
         else:  # R is everything up to the threshold (the smallest weight included)
             high = float(d.max(where=d <= threshold, initial=low))
         sigma = math.sqrt(low * high)
-        if chol is None:
-            # P⁻¹v = (v − W K⁻¹ Wᵀ v) / (σ c) with c = ‖A‖_F²/m; W already holds A_T / √c
-            scale = 1.0 / (sigma * self._gram_scale)
-        else:
-            scale = 1.0 / sigma
-        if big.size:
-            W, K = self._whitened_columns(big)
-            K.flat[:: K.shape[0] + 1] += sigma / (d[big] - sigma)  # the diagonal
-            # LAPACK directly: numpy's and scipy's wrappers cost more than the factorization
-            K_factor, info = _potrf(K.T, lower=1, clean=0, overwrite_a=1)  # K.T: Fortran order
-            if info != 0:
-                raise np.linalg.LinAlgError("capacitance matrix of the preconditioner is singular")
-        else:
-            W = np.empty((m, 0))
+        # without the Gram factor: P⁻¹v = (v − W K⁻¹ Wᵀ v) / (σ c), c = ‖A‖_F²/m, W = A_T / √c
+        root = 1.0 if chol is not None else math.sqrt(self._gram_scale)
+        scale = 1.0 / (sigma * root * root)
+        if not big.size:
 
-        def apply(v: np.ndarray) -> np.ndarray:
+            def apply_plain(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                if chol is None:
+                    return v * scale, _EMPTY
+                z = sla.solve_triangular(chol, v, lower=True, check_finite=False) * scale
+                return sla.solve_triangular(
+                    chol, z, lower=True, trans="T", check_finite=False
+                ), _EMPTY
+
+            return apply_plain, big
+        W, K = self._whitened_columns(big)
+        excess = d[big] - sigma
+        K.flat[:: K.shape[0] + 1] += sigma / excess  # the diagonal
+        # LAPACK directly: numpy's and scipy's wrappers cost more than the factorization
+        K_factor, info = _potrf(K.T, lower=1, clean=0, overwrite_a=1)  # K.T: Fortran order
+        if info != 0:
+            raise np.linalg.LinAlgError("capacitance matrix of the preconditioner is singular")
+        image_scale = 1.0 / (root * excess)
+
+        def apply(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             z = v if chol is None else sla.solve_triangular(chol, v, lower=True, check_finite=False)
-            if big.size:
-                z = z - W @ _potrs(K_factor, W.T @ z, lower=1)[0]
-                z *= scale
-            else:
-                z = z * scale
-            if chol is None:
-                return z
-            return sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
+            u = _potrs(K_factor, W.T @ z, lower=1)[0]
+            z = z - W @ u
+            z *= scale
+            if chol is not None:
+                z = sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
+            return z, u * image_scale
 
-        return apply
+        return apply, big
 
     def _cg(
         self,
         d: np.ndarray,
         r: np.ndarray,
         forcing: float,
-        precondition: Callable[[np.ndarray], np.ndarray] | None,
+        preconditioner: tuple[_Apply, np.ndarray] | None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Conjugate gradients on (A diag(d) Aᵀ) Δ = −r; returns Δ and AᵀΔ.
+
+        With a preconditioner, A_Tᵀp on its index set T of large weights is carried along the
+        iteration from the preconditioner's closed form (p ← z + βp is linear) and used, instead
+        of the product Aᵀp, where the Hessian product multiplies it by d_T: the product carries
+        rounding error of the size of the whole of p, which weights up to 1e20 times the others
+        would blow up into the dominant part of q. AᵀΔ itself is still accumulated from the
+        products, so that w + t AᵀΔ stays the image of μ + tΔ to rounding.
+        """
         op = self.op
         m = r.size
         b = -r
@@ -320,18 +363,24 @@ class NewtonSystem:
         x_image = np.zeros(op.shape[1])  # Aᵀx, accumulated from the products Aᵀp
         if b_norm == 0:
             return x, x_image
+        precondition, big = preconditioner or (_unpreconditioned, _EMPTY_INDEX)
         res = b
-        z = precondition(res) if precondition is not None else res.copy()
-        p = z.copy()
+        z, z_big = precondition(res)
+        p, p_big = z.copy(), z_big.copy()
         rz = _ddot(res, z)
         goal_sq = (forcing * b_norm) ** 2
-        limit = 200 if precondition is not None else 10 * m
+        limit = 200 if preconditioner is not None else 10 * m
         weighted = np.empty(op.shape[1])
+        d_big = d[big]
         # BLAS level-1 calls update in place: at m in the hundreds a numpy expression costs
         # several times the arithmetic (temporaries and dispatch).
         for _ in range(limit):
             p_image = op.rmatvec(p)
-            q = op.matvec(np.multiply(d, p_image, out=weighted))
+            np.multiply(d, p_image, out=weighted)
+            weighted[big] = d_big * p_big
+            q = op.matvec(weighted)
+            # pᵀq, not Σ d (Aᵀp)²: the step must match the q that updates the residual, which
+            # keeps the residual orthogonal to p whatever rounding q carries
             curvature = _ddot(p, q)
             if not math.isfinite(curvature) or curvature <= 0:
                 break
@@ -342,11 +391,13 @@ class NewtonSystem:
             self.cg_iterations += 1
             if _ddot(res, res) <= goal_sq:
                 break
-            z = precondition(res) if precondition is not None else res
+            z, z_big = precondition(res)
             rz_new = _ddot(res, z)
+            beta = rz_new / rz
             # p ← z + β p, in place (z may be res itself, which must stay as it is)
-            _dscal(rz_new / rz, p)
+            _dscal(beta, p)
             _daxpy(z, p, m, 1.0)
+            p_big = z_big + beta * p_big
             rz = rz_new
         if not np.any(x):  # no usable curvature: fall back to the preconditioned residual
             return z, op.rmatvec(z)

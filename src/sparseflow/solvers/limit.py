@@ -21,7 +21,7 @@ from ..operators import MeasurementOperator
 from ..result import RecoveryResult, StopReason
 from ._common import Timer, prepare, residual_norm, solve_columns
 from ._feasibility import infeasibility
-from ._newton import NewtonSystem
+from ._newton import NewtonSystem, weighted_gram
 
 __all__ = ["flow_limit"]
 
@@ -363,6 +363,7 @@ _PRIMAL_GAP = 1e-2
 # The continuation start solves the dual at an α whose barrier gap (see _log_barrier_closeness)
 # is this large, where float64 resolves it.
 _RESOLVABLE = 1e-6
+_RESTART = 1e-3
 # Matrix-free operators up to this many entries are materialized for the refinement.
 _MATERIALIZE = 4_000_000
 # Below this barrier gap the plain dual Newton stalls or crawls: go straight to the refinement.
@@ -394,8 +395,11 @@ def _refine(
     alpha = model.alpha
     log_closeness = _log_barrier_closeness(op, y, alpha, L)
     used = 0
-    if log_closeness < np.log(_RESOLVABLE):
-        factor = float(np.exp((np.log(_RESOLVABLE) - log_closeness) / (L - 2)))
+    # The plain Newton at this α, if it ran, failed; its last iterate is a poor start when it
+    # stalled far from the solution (e.g. rel. residual ~1 after the damped phase).
+    target = _RESOLVABLE if log_closeness < np.log(_RESOLVABLE) else _RESTART
+    if log_closeness < np.log(target):
+        factor = float(np.exp((np.log(target) - log_closeness) / (L - 2)))
         start_model = Model(L, alpha * factor, model.nonnegative)
         mu0, x0, _, used, _ = _newton(op, y, start_model, np.zeros(op.shape[0]), abs_tol, budget)
         # The scaled dual k α^{L-2} Aᵀμ converges as α → 0; keep it, rescale μ.
@@ -524,7 +528,7 @@ def _mixed_newton(
             break
         d_C = m_C.link_derivative(cur["w_C"])
         J = np.zeros((m + z_S.size, m + z_S.size))
-        J[:m, :m] = (QA_C * d_C) @ QA_C.T
+        J[:m, :m] = weighted_gram(QA_C, d_C)
         J[:m, m:] = QA_S
         J[m:, :m] = c_S[:, None] * QA_S.T
         J[m:, m:] = -np.diag(cur["slope"])
