@@ -255,7 +255,7 @@ def _newton(
             and it - halved_it < _PATIENT_WINDOW
         ):
             best_it, f_mark = it, f
-        elif _should_go_direct(system, op, it - best_it, hard_streak):
+        elif _should_go_direct(system, op, it - best_it, hard_streak, r_norm / best):
             # The preconditioned CG directions stopped paying off (e.g. a compressible signal
             # with a large "support"): exact directions from the m × m factorization instead.
             system = NewtonSystem(op, method="direct")
@@ -307,7 +307,7 @@ def _newton(
                     accepted = True
                     break
             t *= 0.5
-        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_STREAK):
+        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_STREAK, 1.0):
             system = NewtonSystem(op, method="direct")
             best_it = it
             continue
@@ -335,24 +335,32 @@ _PCG_PATIENCE = 6
 _PCG_HARD = 8
 _PCG_STREAK = 3
 _DIRECT_MAX_ROWS = 3000
+# Residual growth over its best that shows the inexact directions misleading the line search.
+_GROWTH = 100.0
 
 
 def _should_go_direct(
-    system: NewtonSystem, op: MeasurementOperator, stalled_for: int, hard_streak: int
+    system: NewtonSystem,
+    op: MeasurementOperator,
+    stalled_for: int,
+    hard_streak: int,
+    growth: float,
 ) -> bool:
     """True when preconditioned CG keeps working hard (many iterations per direction) for no
-    progress.
+    progress, or when the residual has grown far beyond its best (``growth`` = ‖r‖ / best).
 
     Sparse signals stall too in the damped phase of Newton's method, but there the preconditioner
     (built on the few large Hessian weights) solves each system in one or two CG steps, with at
     most a single harder system as the phase ends; a compressible signal has too many large
-    weights for it and CG needs many iterations on every direction.
+    weights for it and CG needs many iterations on every direction. A residual that grows by
+    orders of magnitude instead means the dual iterate came so close to the barrier that the
+    inexact directions mislead the line search (L = 3, α = 1e-4 at S4: weights spanning 1e20).
     """
     return (
         system.method == "pcg"
         and op.is_matrix
         and stalled_for >= _PCG_PATIENCE
-        and hard_streak >= _PCG_STREAK
+        and (hard_streak >= _PCG_STREAK or growth >= _GROWTH)
         and op.shape[0] <= _DIRECT_MAX_ROWS
     )
 
@@ -363,7 +371,6 @@ _PRIMAL_GAP = 1e-2
 # The continuation start solves the dual at an α whose barrier gap (see _log_barrier_closeness)
 # is this large, where float64 resolves it.
 _RESOLVABLE = 1e-6
-_RESTART = 1e-3
 # Matrix-free operators up to this many entries are materialized for the refinement.
 _MATERIALIZE = 4_000_000
 # Below this barrier gap the plain dual Newton stalls or crawls: go straight to the refinement.
@@ -395,11 +402,8 @@ def _refine(
     alpha = model.alpha
     log_closeness = _log_barrier_closeness(op, y, alpha, L)
     used = 0
-    # The plain Newton at this α, if it ran, failed; its last iterate is a poor start when it
-    # stalled far from the solution (e.g. rel. residual ~1 after the damped phase).
-    target = _RESOLVABLE if log_closeness < np.log(_RESOLVABLE) else _RESTART
-    if log_closeness < np.log(target):
-        factor = float(np.exp((np.log(target) - log_closeness) / (L - 2)))
+    if log_closeness < np.log(_RESOLVABLE):
+        factor = float(np.exp((np.log(_RESOLVABLE) - log_closeness) / (L - 2)))
         start_model = Model(L, alpha * factor, model.nonnegative)
         mu0, x0, _, used, _ = _newton(op, y, start_model, np.zeros(op.shape[0]), abs_tol, budget)
         # The scaled dual k α^{L-2} Aᵀμ converges as α → 0; keep it, rescale μ.
