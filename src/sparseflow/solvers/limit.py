@@ -255,7 +255,7 @@ def _newton(
             and it - halved_it < _PATIENT_WINDOW
         ):
             best_it, f_mark = it, f
-        elif _should_go_direct(system, op, it - best_it, hard_streak, r_norm / best):
+        elif _should_go_direct(system, op, it - best_it, hard_streak):
             # The preconditioned CG directions stopped paying off (e.g. a compressible signal
             # with a large "support"): exact directions from the m × m factorization instead.
             system = NewtonSystem(op, method="direct")
@@ -307,7 +307,7 @@ def _newton(
                     accepted = True
                     break
             t *= 0.5
-        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_STREAK, 1.0):
+        if not accepted and _should_go_direct(system, op, _PCG_PATIENCE, _PCG_STREAK):
             system = NewtonSystem(op, method="direct")
             best_it = it
             continue
@@ -335,32 +335,24 @@ _PCG_PATIENCE = 6
 _PCG_HARD = 8
 _PCG_STREAK = 3
 _DIRECT_MAX_ROWS = 3000
-# Residual growth over its best that shows the inexact directions misleading the line search.
-_GROWTH = 100.0
 
 
 def _should_go_direct(
-    system: NewtonSystem,
-    op: MeasurementOperator,
-    stalled_for: int,
-    hard_streak: int,
-    growth: float,
+    system: NewtonSystem, op: MeasurementOperator, stalled_for: int, hard_streak: int
 ) -> bool:
     """True when preconditioned CG keeps working hard (many iterations per direction) for no
-    progress, or when the residual has grown far beyond its best (``growth`` = ‖r‖ / best).
+    progress.
 
     Sparse signals stall too in the damped phase of Newton's method, but there the preconditioner
     (built on the few large Hessian weights) solves each system in one or two CG steps, with at
     most a single harder system as the phase ends; a compressible signal has too many large
-    weights for it and CG needs many iterations on every direction. A residual that grows by
-    orders of magnitude instead means the dual iterate came so close to the barrier that the
-    inexact directions mislead the line search (L = 3, α = 1e-4 at S4: weights spanning 1e20).
+    weights for it and CG needs many iterations on every direction.
     """
     return (
         system.method == "pcg"
         and op.is_matrix
         and stalled_for >= _PCG_PATIENCE
-        and (hard_streak >= _PCG_STREAK or growth >= _GROWTH)
+        and hard_streak >= _PCG_STREAK
         and op.shape[0] <= _DIRECT_MAX_ROWS
     )
 
