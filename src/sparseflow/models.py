@@ -44,6 +44,21 @@ __all__ = ["Model", "link", "link_derivative", "link_inverse", "potential", "reg
 _RATIONAL = {3: 3, 4: 2}
 
 
+def _rational_link(L: int, s: np.ndarray, a: Any, q: np.ndarray) -> np.ndarray:
+    """Signed h at L = 3, 4 from s and q = (1 − s)(1 + s), over a common denominator."""
+    if L == 3:  # α³[(1−s)⁻³ − (1+s)⁻³] without the cancellation of the difference
+        return 2 * a**3 * s * (3 + s * s) / (q * q * q)
+    return 4 * a**4 * s / (q * q)
+
+
+def _rational_potential(L: int, s: np.ndarray, a: Any, q: np.ndarray) -> np.ndarray:
+    """Signed H at L = 3, 4 from s and q = (1 − s)(1 + s)."""
+    s2 = s * s
+    if L == 3:  # (α²/6)[(1−s)⁻² + (1+s)⁻² − 2]
+        return a**2 * s2 * (3 - s2) / (3 * (q * q))
+    return a**2 * s2 / (4 * q)
+
+
 def _as_alpha(alpha: Any) -> float | np.ndarray:
     if np.ndim(alpha) == 0:
         return check_positive(alpha, "alpha")
@@ -157,12 +172,8 @@ class Model:
             aw = np.abs(w)
             return np.sign(w) * np.exp(4 * aw + 2 * np.log(a)) * -np.expm1(-8 * aw)
         s, _ = self._scaled(w)
-        if L == 3:  # α³[(1−s)⁻³ − (1+s)⁻³] over a common denominator: no cancellation
-            q = (1 - s) * (1 + s)
-            return 2 * a**3 * s * (3 + s * s) / (q * q * q)
-        if L == 4:
-            q = (1 - s) * (1 + s)
-            return 4 * a**4 * s / (q * q)
+        if L in _RATIONAL:
+            return _rational_link(L, s, a, (1 - s) * (1 + s))
         p = L / (L - 2)
         return 2 * a**L * np.exp(-0.5 * p * np.log1p(-(s * s))) * np.sinh(p * np.arctanh(s))
 
@@ -224,13 +235,8 @@ class Model:
             half = np.exp(2 * aw + np.log(a)) * -np.expm1(-4 * aw)  # 2α sinh(2|w|)
             return 0.25 * half * half
         s, _ = self._scaled(w)
-        if L == 3:  # (α²/6)[(1−s)⁻² + (1+s)⁻² − 2]
-            q = (1 - s) * (1 + s)
-            s2 = s * s
-            return a**2 * s2 * (3 - s2) / (3 * (q * q))
-        if L == 4:
-            s2 = s * s
-            return a**2 * s2 / (4 * ((1 - s) * (1 + s)))
+        if L in _RATIONAL:
+            return _rational_potential(L, s, a, (1 - s) * (1 + s))
         q = 2 / (L - 2)
         t = q * np.arctanh(s)
         bracket = np.expm1(-0.5 * q * np.log1p(-(s * s))) * np.cosh(t) + 2 * np.sinh(0.5 * t) ** 2
@@ -245,11 +251,7 @@ class Model:
             return self.link(w), self.potential(w)
         s, a = self._scaled(w)
         q = (1 - s) * (1 + s)
-        s2 = s * s
-        if L == 3:
-            q2 = q * q
-            return 2 * a**3 * s * (3 + s2) / (q2 * q), a**2 * s2 * (3 - s2) / (3 * q2)
-        return 4 * a**4 * s / (q * q), a**2 * s2 / (4 * q)
+        return _rational_link(L, s, a, q), _rational_potential(L, s, a, q)
 
     def link_inverse(self, z: Any) -> np.ndarray:
         """w = h⁻¹(z) = g'(z); −∞ at z = 0 and NaN for z < 0 in the non-negative model (L ≥ 2)."""

@@ -308,34 +308,27 @@ class NewtonSystem:
         # without the Gram factor: P⁻¹v = (v − W K⁻¹ Wᵀ v) / (σ c), c = ‖A‖_F²/m, W = A_T / √c
         root = 1.0 if chol is not None else math.sqrt(self._gram_scale)
         scale = 1.0 / (sigma * root * root)
-        if not big.size:
-
-            def apply_plain(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                if chol is None:
-                    return v * scale, _EMPTY
-                z = sla.solve_triangular(chol, v, lower=True, check_finite=False) * scale
-                return sla.solve_triangular(
-                    chol, z, lower=True, trans="T", check_finite=False
-                ), _EMPTY
-
-            return apply_plain, big
-        W, K = self._whitened_columns(big)
-        excess = d[big] - sigma
-        K.flat[:: K.shape[0] + 1] += sigma / excess  # the diagonal
-        # LAPACK directly: numpy's and scipy's wrappers cost more than the factorization
-        K_factor, info = _potrf(K.T, lower=1, clean=0, overwrite_a=1)  # K.T: Fortran order
-        if info != 0:
-            raise np.linalg.LinAlgError("capacitance matrix of the preconditioner is singular")
-        image_scale = 1.0 / (root * excess)
+        if big.size:
+            W, K = self._whitened_columns(big)
+            excess = d[big] - sigma
+            K.flat[:: K.shape[0] + 1] += sigma / excess  # the diagonal
+            # LAPACK directly: numpy's and scipy's wrappers cost more than the factorization
+            K_factor, info = _potrf(K.T, lower=1, clean=0, overwrite_a=1)  # K.T: Fortran order
+            if info != 0:
+                raise np.linalg.LinAlgError("capacitance matrix of the preconditioner is singular")
+            image_scale = 1.0 / (root * excess)
 
         def apply(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             z = v if chol is None else sla.solve_triangular(chol, v, lower=True, check_finite=False)
-            u = _potrs(K_factor, W.T @ z, lower=1)[0]
-            z = z - W @ u
-            z *= scale
+            image = _EMPTY
+            if big.size:
+                u = _potrs(K_factor, W.T @ z, lower=1)[0]
+                z = z - W @ u
+                image = u * image_scale
+            z = z * scale  # a new array: z may still be v
             if chol is not None:
                 z = sla.solve_triangular(chol, z, lower=True, trans="T", check_finite=False)
-            return z, u * image_scale
+            return z, image
 
         return apply, big
 
